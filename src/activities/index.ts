@@ -1,0 +1,16 @@
+// The activities the worker registers, built from their dependencies (no module mocks in tests).
+import type { ActivityDeps } from './deps';
+import { withFailureMapping } from './failures';
+import { jobActivities } from './job';
+import { replayActivities } from './replay';
+import { serverActivities } from './server';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps) {
+  return withFailureMapping({
+    ...jobActivities(deps),
+    ...serverActivities(deps),
+    ...replayActivities(deps),
+  });
+}

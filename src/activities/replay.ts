@@ -1,0 +1,107 @@
+// Warmup and dataset replay: stream every sample, keep the raw record on disk, return spec-time figures.
+import { activityInfo, heartbeat } from '@temporalio/activity';
+import { appendFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDataset, type Sample } from '../datasets/load';
+import { ServerFailed } from '../lib/errors';
+import { sendStreamingRequest, type RequestRecord } from '../loadgen/stream-client';
+import type { DatasetRun, ReplayInput, SampleResult, WarmupInput } from '../workflows/types';
+import type { ActivityDeps } from './deps';
+
+const WARMUP_PROMPT = 'vsweep warmup request: say something short.';
+
+export function replayActivities(deps: ActivityDeps) {
+  return {
+    /** Requests that absorb the cold start (first-request compilation, caches); never measured. */
+    async warmup(input: WarmupInput): Promise<{ sent: number }> {
+      const transport = deps.transportFor(input.cluster);
+      const tunnel = await transport.openTunnel(input.endpoint.host, input.endpoint.port);
+      try {
+        for (let i = 0; i < input.workload.warmupRequests; i++) {
+          const record = await sendStreamingRequest({
+            baseUrl: `http://${tunnel.host}:${tunnel.port}`,
+            endpoint: input.workload.endpoint,
+            model: input.endpoint.model,
+            ...(input.workload.endpoint === 'chat'
+              ? { messages: [{ role: 'user', content: WARMUP_PROMPT }] }
+              : { prompt: WARMUP_PROMPT }),
+            maxTokens: 16,
+          });
+          if (!record.ok) throw new ServerFailed(`warmup request failed: ${record.error}`, { stage: 'warmup' });
+          heartbeat({ sent: i + 1 });
+        }
+        return { sent: input.workload.warmupRequests };
+      } finally {
+        await tunnel.close();
+      }
+    },
+
+    async replayDataset(input: ReplayInput): Promise<DatasetRun> {
+      const samples = loadDataset(input.dataset, input.datasetSpec);
+      const dir = join(deps.resultsDir, input.sweepId, input.configKey);
+      mkdirSync(dir, { recursive: true });
+      const recordsFile = join(dir, `${input.experimentId}.${input.dataset}.jsonl`);
+      // Samples already recorded by an earlier attempt are kept, not measured again.
+      const done = readRecords(recordsFile);
+      const transport = deps.transportFor(input.cluster);
+      const tunnel = await transport.openTunnel(input.endpoint.host, input.endpoint.port);
+      const log = deps.logger.child({ sweepId: input.sweepId, experiment: input.experimentId, stage: 'replay' });
+      try {
+        for (const sample of samples.slice(done.length)) {
+          const record = await sendStreamingRequest({
+            baseUrl: `http://${tunnel.host}:${tunnel.port}`,
+            endpoint: input.workload.endpoint,
+            model: input.endpoint.model,
+            ...requestBody(sample, input.workload.endpoint),
+            maxTokens: sample.maxTokens,
+          });
+          const stored: StoredRecord = { sampleId: sample.id, timeScale: input.timeScale, ...record };
+          appendFileSync(recordsFile, JSON.stringify(stored) + '\n');
+          done.push(stored);
+          log.info({ sample: sample.id, ok: record.ok }, 'sample measured');
+          heartbeat({ samplesDone: done.length, samplesTotal: samples.length, attempt: activityInfo().attempt });
+        }
+      } finally {
+        await tunnel.close();
+      }
+      return { dataset: input.dataset, recordsFile, samples: done.map(toSampleResult) };
+    },
+  };
+}
+
+interface StoredRecord extends RequestRecord {
+  sampleId: string;
+  timeScale: number;
+}
+
+function requestBody(sample: Sample, endpoint: 'completions' | 'chat') {
+  if (endpoint === 'chat') return { messages: sample.messages ?? [{ role: 'user', content: sample.prompt ?? '' }] };
+  return { prompt: sample.prompt ?? (sample.messages ?? []).map((m) => m.content).join('\n') };
+}
+
+function readRecords(file: string): StoredRecord[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as StoredRecord);
+}
+
+/** Spec-time figures as the seed reported them; TTFT and E2EL as `vllm bench serve` defines them. */
+export function toSampleResult(r: StoredRecord): SampleResult {
+  const toSec = (ms: number) => ms / 1000 / r.timeScale;
+  const ttftMs = r.chunkTimesMs[0] ?? 0;
+  const e2eMs = r.chunkTimesMs[r.chunkTimesMs.length - 1] ?? 0;
+  const latencySec = toSec(e2eMs);
+  return {
+    sampleId: r.sampleId,
+    promptTokens: r.promptTokens,
+    completionTokens: r.completionTokens,
+    cachedTokens: r.cachedTokens,
+    ttftSec: toSec(ttftMs),
+    latencySec,
+    tokensPerSec: r.ok && latencySec > 0 ? r.completionTokens / latencySec : 0,
+    ok: r.ok,
+    error: r.error,
+  };
+}

@@ -1,0 +1,96 @@
+// Wait for the model server: follow its log for the startup stage, end at once when the job or the
+// engine dies, and succeed when /health answers 200 and /v1/models lists the model.
+import { heartbeat, sleep } from '@temporalio/activity';
+import { request } from 'undici';
+import { RUN_FILES } from '../jobs/job-script';
+import { JobVanished, ServerFailed, ServerStartTimeout } from '../lib/errors';
+import { shQuote } from '../lib/shell';
+import { parseStartupLog } from '../server/vllm-log';
+import type { Transport } from '../transport/types';
+import type { ServerEndpoint, WaitForReadyInput } from '../workflows/types';
+import type { ActivityDeps } from './deps';
+import { pollIntervalMs, probeIntervalMs } from './timing';
+
+const LOG_TAIL_LINES = 40;
+
+export function serverActivities(deps: ActivityDeps) {
+  return {
+    async waitForServerReady(input: WaitForReadyInput): Promise<ServerEndpoint> {
+      const transport = deps.transportFor(input.cluster);
+      const scheduler = deps.schedulerFor(input.cluster);
+      const ctx = { stage: 'load', jobId: input.jobId };
+      const qstatEveryMs = pollIntervalMs(input.cluster, input.timeScale);
+      let lastQstatMs = 0;
+      for (;;) {
+        const { log, endpoint } = await readRunFiles(transport, input.runDir);
+        const startup = parseStartupLog(log);
+        const logTail = tail(log, LOG_TAIL_LINES);
+        if (startup.stage === 'failed') {
+          throw new ServerFailed(`engine failed to start: ${startup.failure ?? 'see the log tail'}`, { ...ctx, logTail });
+        }
+        if (Date.now() - lastQstatMs >= qstatEveryMs) {
+          lastQstatMs = Date.now();
+          const job = (await scheduler.status([input.jobId])).get(input.jobId);
+          if (job === undefined || job === 'unknown' || job.state === 'F' || job.state === 'E') {
+            const why = job && job !== 'unknown' ? `state ${job.state}${job.comment ? `: ${job.comment}` : ''}` : 'unknown to the scheduler';
+            throw new JobVanished(`job ${input.jobId} ended while the server was starting (${why})`, { ...ctx, logTail });
+          }
+        }
+        if (endpoint && (await isReady(transport, endpoint.host, input.port))) {
+          return {
+            host: endpoint.host,
+            port: input.port,
+            startupSec: (Date.now() - input.jobStartedAtMs) / 1000 / input.timeScale,
+            modelMemoryGiB: startup.modelMemoryGiB,
+            model: endpoint.model ?? '',
+          };
+        }
+        if (Date.now() > input.deadlineMs) {
+          const where = startup.progress ? `${startup.stage} (${startup.progress})` : startup.stage;
+          throw new ServerStartTimeout(
+            `server not ready within ${Math.round(input.loadTimeout.totalSec)} s (${input.loadTimeout.explanation}); startup was in stage ${where}`,
+            { ...ctx, startupStage: startup.stage, logTail },
+          );
+        }
+        heartbeat({ stage: startup.stage, progress: startup.progress });
+        await sleep(probeIntervalMs(input.timeScale));
+      }
+    },
+  };
+}
+
+async function readRunFiles(
+  transport: Transport,
+  runDir: string,
+): Promise<{ log: string; endpoint?: { host: string; model?: string } }> {
+  const dir = runDir.startsWith('/') ? shQuote(runDir) : `"$HOME"/${shQuote(runDir)}`;
+  // One round trip: the endpoint file, a separator, then the log's tail.
+  const res = await transport.exec(
+    `cat ${dir}/${RUN_FILES.endpoint} 2>/dev/null; echo '<<vsweep-log>>'; tail -n 400 ${dir}/${RUN_FILES.log} 2>/dev/null; true`,
+  );
+  const [head, log = ''] = res.stdout.split('<<vsweep-log>>\n');
+  const [host] = head.trim().split(/\s+/);
+  return { log, endpoint: host ? { host } : undefined };
+}
+
+async function isReady(transport: Transport, host: string, port: number): Promise<boolean> {
+  let tunnel;
+  try {
+    tunnel = await transport.openTunnel(host, port);
+    const base = `http://${tunnel.host}:${tunnel.port}`;
+    const health = await request(`${base}/health`, { headersTimeout: 5000, bodyTimeout: 5000 });
+    await health.body.dump();
+    if (health.statusCode !== 200) return false;
+    const models = await request(`${base}/v1/models`, { headersTimeout: 5000, bodyTimeout: 5000 });
+    const body = (await models.body.json()) as { data?: { id: string }[] };
+    return models.statusCode === 200 && (body.data?.length ?? 0) > 0;
+  } catch {
+    return false; // refused while loading: the normal case until the engine is up
+  } finally {
+    await tunnel?.close();
+  }
+}
+
+export function tail(text: string, lines: number): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}

@@ -1,0 +1,119 @@
+// `vsweep`: the command line. Prints for people; logs (pino) go to .vsweep/logs unless VSWEEP_LOG=stderr.
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { connectClient, DEFAULT_ADDRESS, DEFAULT_TASK_QUEUE, getSweepResult, getSweepStatus, startSweep } from '../client';
+import { VsweepError } from '../lib/errors';
+import { renderMarkdown } from '../report/markdown';
+import { loadSpecFile } from '../spec/load';
+import { sweepSpecJsonSchema, type SweepSpec } from '../spec/schema';
+import { runDemo } from './demo';
+import { followSweep, formatConfigLine } from './progress';
+import { runServer, runSim, runWorker } from './services';
+
+const program = new Command('vsweep')
+  .description('Durable vLLM configuration sweeps on PBS clusters, as Temporal workflows')
+  .addOption(new Option('--address <host:port>', 'Temporal frontend').default(DEFAULT_ADDRESS).env('TEMPORAL_ADDRESS'))
+  .option('--namespace <ns>', 'Temporal namespace', 'default')
+  .option('--task-queue <name>', 'task queue of the workers', DEFAULT_TASK_QUEUE);
+
+type Globals = { address: string; namespace: string; taskQueue: string };
+const globals = () => program.opts<Globals>();
+
+/** Overrides people reach for without editing the spec. */
+export function applyOverrides(spec: SweepSpec, opts: { fixedLoadTimeout?: string }): SweepSpec {
+  if (opts.fixedLoadTimeout === undefined) return spec;
+  const seconds = Number(opts.fixedLoadTimeout);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new Error(`--fixed-load-timeout must be a positive number of seconds (got ${opts.fixedLoadTimeout})`);
+  }
+  return { ...spec, timeouts: { ...spec.timeouts, load: { ...spec.timeouts.load, policy: 'fixed', fixedSec: seconds } } };
+}
+
+program
+  .command('validate <spec>')
+  .description('check a sweep spec and the files it names; submits nothing')
+  .action((file: string) => {
+    const spec = loadSpecFile(file);
+    const n = spec.experiments.length + (spec.matrix ? 1 : 0);
+    console.log(`${file}: valid (${n} experiment entr${n === 1 ? 'y' : 'ies'}, ${Object.keys(spec.datasets).length} datasets)`);
+  });
+
+program
+  .command('schema')
+  .description('print the spec JSON Schema (for editors)')
+  .action(() => console.log(JSON.stringify(sweepSpecJsonSchema(), null, 2)));
+
+program
+  .command('start <spec>')
+  .description('validate a spec and start its sweep; prints the sweep id')
+  .option('--wait', 'follow progress and print the report at the end')
+  .option('--fixed-load-timeout <sec>', "use one fixed startup timeout (the seed's way) instead of the adaptive policy")
+  .action(async (file: string, opts: { wait?: boolean; fixedLoadTimeout?: string }) => {
+    const spec = applyOverrides(loadSpecFile(file), opts);
+    const client = await connectClient(globals().address, globals().namespace);
+    const sweepId = await startSweep(client, spec, { taskQueue: globals().taskQueue });
+    console.log(sweepId);
+    if (opts.wait) {
+      await followSweep(client, sweepId);
+      process.stdout.write('\n' + renderMarkdown(await getSweepResult(client, sweepId)));
+    }
+  });
+
+program
+  .command('status <sweep>')
+  .description('print where every server configuration of a sweep stands')
+  .option('--json', 'machine-readable')
+  .action(async (sweepId: string, opts: { json?: boolean }) => {
+    const client = await connectClient(globals().address, globals().namespace);
+    const status = await getSweepStatus(client, sweepId);
+    if (opts.json) return console.log(JSON.stringify(status, null, 2));
+    console.log(`${sweepId}: ${status.status}`);
+    for (const c of status.configs) console.log('  ' + formatConfigLine(c, status.progress.timeScale));
+  });
+
+program
+  .command('report <sweep>')
+  .description("print a finished sweep's report")
+  .addOption(new Option('--format <format>', 'output format').choices(['md', 'json']).default('md'))
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(async (sweepId: string, opts: { format: 'md' | 'json'; out?: string }) => {
+    const client = await connectClient(globals().address, globals().namespace);
+    const result = await getSweepResult(client, sweepId);
+    const text = opts.format === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderMarkdown(result);
+    if (opts.out) writeFileSync(opts.out, text);
+    else process.stdout.write(text);
+  });
+
+program
+  .command('server')
+  .description('run the embedded Temporal dev server (SQLite file, Web UI) in the foreground')
+  .option('--port <port>', 'frontend port', '7233')
+  .option('--ui-port <port>', 'Web UI port', '8233')
+  .option('--db <file>', 'SQLite file (default .vsweep/temporal.db)')
+  .action(runServer);
+
+program
+  .command('sim')
+  .description('run the simulated PBS cluster (SSH on loopback) in the foreground')
+  .option('--dir <dir>', 'state directory (default .vsweep/sim)')
+  .option('--port <port>', 'SSH port (0 = any free port)', '2222')
+  .action(runSim);
+
+program
+  .command('worker')
+  .description('run a worker: executes the sweep workflows and their activities')
+  .action(() => runWorker(globals()));
+
+program
+  .command('demo')
+  .description('start what is not running (Temporal, simulator, worker), run the simulated GLM-4.6 sweep, print the report')
+  .option('--spec <file>', 'the simulator spec', 'examples/sim-glm46.yaml')
+  .option('--fixed-load-timeout <sec>', "use the seed's fixed startup timeout (e.g. 300) to watch 1B and 2B fail")
+  .option('--out <file>', 'also write the report here')
+  .action((opts: { spec: string; fixedLoadTimeout?: string; out?: string }) => runDemo({ ...opts, ...globals() }));
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof VsweepError) console.error(err.message);
+  else console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});

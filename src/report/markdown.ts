@@ -1,0 +1,119 @@
+// The seed's report, generated: a "Summary of Results" table and per-experiment sample tables.
+import type { Flags } from '../spec/schema';
+import type { ConfigResult, RowResult, SampleResult, SweepResult } from '../workflows/types';
+
+/** Short names the seed used for the flags people sweep most. */
+const FLAG_LABELS: Record<string, (v: Flags[string] | undefined) => string> = {
+  'enforce-eager': (v) => `enforce-eager=${v === true ? 'yes' : 'no'}`,
+  'enable-expert-parallel': (v) => `EP=${v === true ? 'on' : 'off'}`,
+  'max-model-len': (v) => `len=${typeof v === 'number' ? `${Math.floor(v / 1000)}k` : String(v ?? 'default')}`,
+};
+
+export function describeConfig(flags: Flags, varying: string[]): string {
+  if (varying.length === 0) return 'base flags';
+  return varying
+    .map((name) => (FLAG_LABELS[name] ?? ((v) => `${name}=${v === undefined ? 'off' : String(v)}`))(flags[name]))
+    .join(', ');
+}
+
+export interface RowSummary {
+  tokensPerSec?: number;
+  latencySec?: number;
+  ttftSec?: number;
+}
+
+export function summarizeSamples(samples: SampleResult[]): RowSummary {
+  const ok = samples.filter((s) => s.ok);
+  if (ok.length === 0) return {};
+  const mean = (f: (s: SampleResult) => number) => ok.reduce((sum, s) => sum + f(s), 0) / ok.length;
+  return { tokensPerSec: mean((s) => s.tokensPerSec), latencySec: mean((s) => s.latencySec), ttftSec: mean((s) => s.ttftSec) };
+}
+
+export function renderMarkdown(result: SweepResult): string {
+  const descriptions = result.descriptions;
+  const out: string[] = [];
+  out.push(`# Sweep ${result.sweepId}`, '');
+  out.push(`Spec **${result.specName}** — model \`${result.model}\` on cluster \`${result.cluster}\`.`);
+  out.push(`Started ${result.startedAt}, finished ${result.finishedAt}.`);
+  if (result.timeScale !== 1) {
+    out.push(`Simulated cluster at time scale ${result.timeScale}: durations are shown in simulated seconds.`);
+  }
+  out.push('', '## Summary of Results', '');
+  out.push('| Exp | Config | Dataset | TPS | Latency (s) | TTFT (s) | Status | Notes |');
+  out.push('|-----|--------|---------|-----|-------------|----------|--------|-------|');
+  const best = bestTpsByDataset(result);
+  for (const config of result.configs) {
+    for (const row of config.rows) {
+      const s = summarizeSamples(row.run?.samples ?? []);
+      const tps = s.tokensPerSec === undefined ? '-' : fmt(s.tokensPerSec, 2);
+      out.push(
+        `| ${row.experimentId} | ${describeConfig(config.flags, result.varyingFlags)} | ${row.dataset} | ` +
+          `${s.tokensPerSec !== undefined && best.get(row.dataset) === s.tokensPerSec ? `**${tps}**` : tps} | ` +
+          `${s.latencySec === undefined ? '-' : fmt(s.latencySec, 1)} | ${s.ttftSec === undefined ? '-' : fmt(s.ttftSec, 2)} | ` +
+          `${statusCell(row)} | ${notesCell(row, descriptions[row.experimentId])} |`,
+      );
+    }
+  }
+  out.push('', '## Detailed Results', '');
+  for (const config of result.configs) out.push(...renderConfig(config, result.varyingFlags, descriptions));
+  return out.join('\n') + '\n';
+}
+
+function renderConfig(config: ConfigResult, varying: string[], descriptions: Record<string, string>): string[] {
+  const out: string[] = [];
+  const title = config.rows.map((r) => r.experimentId).filter((id, i, all) => all.indexOf(id) === i).join(' + ');
+  const what = descriptions[config.rows[0]?.experimentId ?? ''];
+  out.push(`### Exp ${title}${what ? `: ${what}` : ''} (${describeConfig(config.flags, varying)})`);
+  if (config.host) out.push(`- **Host**: ${config.host}${config.port ? `:${config.port}` : ''}${config.jobId ? ` (job ${config.jobId})` : ''}`);
+  else if (config.jobId) out.push(`- **Job**: ${config.jobId}`);
+  const timeout = `timeout ${Math.round(config.loadTimeout.totalSec)} s: ${config.loadTimeout.explanation}`;
+  out.push(`- **Startup**: ${config.startupSec === undefined ? '-' : `${fmt(config.startupSec, 0)} s`} (${timeout})`);
+  if (config.modelMemoryGiB !== undefined) out.push(`- **Model Memory**: ${fmt(config.modelMemoryGiB, 1)} GiB`);
+  out.push(`- **Status**: ${config.outcome === 'ok' ? '✅ completed' : `❌ ${config.outcome} in ${config.failedStage ?? 'an unknown'} stage`}`);
+  if (config.reason) out.push(`- **Reason**: ${config.reason}`);
+  if (config.logTail) out.push('- **Log tail**:', '', '```', ...config.logTail.split('\n').slice(-12), '```');
+  for (const row of config.rows) {
+    if (!row.run || row.run.samples.length === 0) continue;
+    out.push(`- **${row.dataset} Dataset Results** (${row.experimentId}):`, '');
+    out.push('  | Sample | Prompt Tokens | Completion | TTFT (s) | Time (s) | TPS |');
+    out.push('  |--------|---------------|------------|----------|----------|-----|');
+    for (const s of row.run.samples) {
+      out.push(
+        `  | ${s.sampleId} | ${s.promptTokens} | ${s.completionTokens} | ${fmt(s.ttftSec, 2)} | ${fmt(s.latencySec, 2)} | ` +
+          `${s.ok ? fmt(s.tokensPerSec, 2) : `failed: ${s.error ?? ''}`} |`,
+      );
+    }
+    const avg = summarizeSamples(row.run.samples);
+    out.push(
+      `  | **Avg** | - | - | ${avg.ttftSec === undefined ? '-' : fmt(avg.ttftSec, 2)} | **${avg.latencySec === undefined ? '-' : fmt(avg.latencySec, 1)}** | **${avg.tokensPerSec === undefined ? '-' : fmt(avg.tokensPerSec, 2)}** |`,
+      '',
+      `  Raw per-request records: \`${row.run.recordsFile}\``,
+      '',
+    );
+  }
+  out.push('');
+  return out;
+}
+
+function statusCell(row: RowResult): string {
+  if (row.outcome === 'ok') return '✅';
+  return `❌ ${row.outcome === 'cancelled' ? 'cancelled' : 'failed'}${row.failedStage ? ` (${row.failedStage})` : ''}`;
+}
+
+function notesCell(row: RowResult, description?: string): string {
+  const parts = [description, row.outcome !== 'ok' ? row.reason : undefined].filter(Boolean) as string[];
+  return parts.join('; ').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function bestTpsByDataset(result: SweepResult): Map<string, number> {
+  const best = new Map<string, number>();
+  for (const row of result.configs.flatMap((c) => c.rows)) {
+    const tps = summarizeSamples(row.run?.samples ?? []).tokensPerSec;
+    if (tps !== undefined && tps > (best.get(row.dataset) ?? -1)) best.set(row.dataset, tps);
+  }
+  return best;
+}
+
+function fmt(n: number, digits: number): string {
+  return n.toFixed(digits);
+}

@@ -1,0 +1,77 @@
+// The worker process: registers the workflows and the activities (with one SSH connection per login node).
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createActivities } from './activities';
+import { DEFAULT_TASK_QUEUE } from './client';
+import { installTemporalLogger, logger as rootLogger } from './lib/log';
+import { stateDir } from './lib/paths';
+import { PbsScheduler } from './scheduler/pbs/pbs';
+import type { ClusterSpec } from './spec/schema';
+import { TransportPool, type TransportConfig } from './transport';
+
+export interface WorkerOptions {
+  address: string;
+  namespace?: string;
+  taskQueue?: string;
+  resultsDir?: string;
+  logger?: Logger;
+  /** A pre-built workflow bundle (tests bundle once); default: bundle from source at start. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export function transportConfigFor(cluster: ClusterSpec): TransportConfig {
+  const access = cluster.access;
+  if (access.kind === 'local') {
+    return { kind: 'local', pathPrepend: access.pathPrepend, hostAliases: cluster.hostAliases };
+  }
+  return {
+    kind: 'ssh',
+    host: access.host,
+    port: access.port,
+    username: access.user,
+    identityFile: access.identityFile,
+    knownHostsFile: access.knownHostsFile,
+    strictHostKeyChecking: access.strictHostKeyChecking,
+    hostAliases: cluster.hostAliases,
+  };
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped and its connections are closed. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  const log = opts.logger ?? rootLogger;
+  installTemporalLogger(log);
+  const pool = new TransportPool({ logger: log });
+  const activities = createActivities({
+    transportFor: (cluster) => pool.get(transportConfigFor(cluster)),
+    schedulerFor: (cluster) => new PbsScheduler(pool.get(transportConfigFor(cluster)), { commands: cluster.commands }),
+    resultsDir: opts.resultsDir ?? join(stateDir(), 'results'),
+    logger: log,
+  });
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    activities,
+  });
+  const done = worker.run().finally(async () => {
+    await pool.closeAll();
+    await connection.close();
+  });
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

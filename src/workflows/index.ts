@@ -1,0 +1,3 @@
+// The workflows the worker registers. Deterministic code only: no I/O, no Node built-ins.
+export { sweepWorkflow, sweepProgressQuery, configWorkflowId } from './sweep';
+export { serverConfigWorkflow, configProgressQuery, jobNameFor } from './server-config';

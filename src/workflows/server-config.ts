@@ -1,0 +1,208 @@
+// One server configuration, the seed's checklist as durable stages: submit, queue wait, model load,
+// warmup, dataset replay per experiment, and teardown (qdel) that always runs.
+import * as wf from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { renderJobScript, runDirFor } from '../jobs/job-script';
+import { hash } from '../plan/plan';
+import { NON_RETRYABLE_ERROR_TYPES } from '../lib/errors';
+import { SA_STAGE, SA_STATUS } from './search-attributes';
+import type { ConfigInput, ConfigProgress, ConfigResult, Outcome, RowResult, Stage } from './types';
+
+type Activities = ReturnType<typeof createActivities>;
+
+export const configProgressQuery = wf.defineQuery<ConfigProgress>('progress');
+
+const retry: wf.RetryPolicy = {
+  initialInterval: 1000,
+  backoffCoefficient: 2,
+  maximumInterval: 30_000,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+};
+
+const quick = wf.proxyActivities<Activities>({
+  startToCloseTimeout: 120_000,
+  retry: { ...retry, maximumAttempts: 10 },
+});
+
+/** Long waits: each attempt heartbeats; a new worker resumes the same wait (same deadline, same job). */
+function longActivities(timeoutSec: number) {
+  return wf.proxyActivities<Activities>({
+    startToCloseTimeout: (Math.ceil(timeoutSec) + 120) * 1000,
+    heartbeatTimeout: 60_000,
+    retry: { ...retry, maximumAttempts: 20 },
+  });
+}
+
+/** PBS job names: at most 15 characters, letter first, unique per sweep and server config. */
+export function jobNameFor(sweepId: string, configKey: string): string {
+  return `vs${hash(sweepId).slice(-4)}-${configKey.slice(-6)}`;
+}
+
+export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigResult> {
+  const { config, timeScale } = input;
+  const samplesTotal = config.experiments.reduce((n, e) => n + e.datasets.length, 0);
+  const progress: ConfigProgress = {
+    configKey: config.key,
+    label: config.label,
+    stage: 'pending',
+    stageStartedAtMs: Date.now(),
+    samplesDone: 0,
+    samplesTotal,
+  };
+  wf.setHandler(configProgressQuery, () => progress);
+  const result: ConfigResult = {
+    configKey: config.key,
+    label: config.label,
+    flags: config.flags,
+    outcome: 'ok',
+    loadTimeout: input.loadTimeout,
+    rows: [],
+  };
+
+  const enter = (stage: Stage, timeoutSec?: number, details?: string) => {
+    Object.assign(progress, { stage, stageStartedAtMs: Date.now(), stageTimeoutSec: timeoutSec });
+    wf.upsertSearchAttributes([{ key: SA_STAGE, value: stage }]);
+    wf.setCurrentDetails(details ?? `**${config.label}**: ${stage}`);
+  };
+
+  const runDir = runDirFor(input.cluster.workDir, input.sweepId, config.key);
+  const jobName = jobNameFor(input.sweepId, config.key);
+  const runId = `${input.sweepId}.${config.key}`;
+  const jobRef = (jobId: string) => ({ cluster: input.cluster, jobId, timeScale });
+  let jobId: string | undefined;
+  let submitted = false;
+  let stage: Stage = 'submit';
+
+  try {
+    enter('submit');
+    const script = renderJobScript({
+      sweepId: input.sweepId,
+      config,
+      command: input.command,
+      port: input.port,
+      runDir,
+      setup: input.cluster.setup,
+    });
+    submitted = true;
+    ({ jobId } = await quick.submitJob({
+      sweepId: input.sweepId,
+      cluster: input.cluster,
+      configKey: config.key,
+      jobName,
+      runId,
+      script,
+      timeScale,
+    }));
+    progress.jobId = jobId;
+
+    stage = 'queue';
+    const queueTimeoutSec = input.queueWaitSec * timeScale;
+    enter('queue', queueTimeoutSec, `**${config.label}**: job ${jobId} queued`);
+    const started = await longActivities(queueTimeoutSec).waitForJobStart({
+      ...jobRef(jobId),
+      timeoutSec: queueTimeoutSec,
+    });
+    progress.host = started.execHost;
+    result.host = started.execHost;
+
+    stage = 'load';
+    const loadTimeoutSec = input.loadTimeout.totalSec * timeScale;
+    enter('load', loadTimeoutSec, `**${config.label}**: model load on ${started.execHost}, timeout ${input.loadTimeout.totalSec} s (${input.loadTimeout.explanation})`);
+    const endpoint = await longActivities(loadTimeoutSec).waitForServerReady({
+      ...jobRef(jobId),
+      runDir,
+      port: input.port,
+      jobStartedAtMs: started.startedAtMs,
+      deadlineMs: started.startedAtMs + loadTimeoutSec * 1000,
+      loadTimeout: input.loadTimeout,
+    });
+    Object.assign(result, { host: endpoint.host, port: endpoint.port, startupSec: endpoint.startupSec, modelMemoryGiB: endpoint.modelMemoryGiB });
+
+    // A dataset may hold many samples: liveness comes from heartbeats, not from this bound.
+    const replayActs = longActivities(24 * 3600);
+    if (input.workload.warmupRequests > 0) {
+      stage = 'warmup';
+      enter('warmup');
+      await replayActs.warmup({ cluster: input.cluster, endpoint, workload: input.workload, timeScale });
+    }
+
+    stage = 'replay';
+    for (const exp of config.experiments) {
+      for (const dataset of exp.datasets) {
+        enter('replay', undefined, `**${config.label}**: replaying ${dataset} for ${exp.id}`);
+        const run = await replayActs.replayDataset({
+          sweepId: input.sweepId,
+          configKey: config.key,
+          experimentId: exp.id,
+          cluster: input.cluster,
+          endpoint,
+          dataset,
+          datasetSpec: input.datasets[dataset],
+          workload: input.workload,
+          timeScale,
+        });
+        const failed = run.samples.filter((s) => !s.ok);
+        result.rows.push({
+          experimentId: exp.id,
+          dataset,
+          outcome: failed.length === 0 ? 'ok' : 'failed',
+          ...(failed.length > 0 && { failedStage: 'replay', reason: `${failed.length} request(s) failed: ${failed[0].error}` }),
+          run,
+        });
+        progress.samplesDone += 1;
+      }
+    }
+  } catch (err) {
+    const outcome: Outcome = wf.isCancellation(err) ? 'cancelled' : 'failed';
+    const failure = describeFailure(err);
+    Object.assign(result, { outcome, failedStage: stage, reason: failure.message, logTail: failure.logTail });
+    if (outcome === 'cancelled') throw err; // after `finally` has deleted the job
+  } finally {
+    await teardown();
+  }
+
+  markUnfinishedRows(result);
+  if (result.rows.some((r) => r.outcome !== 'ok') && result.outcome === 'ok') {
+    Object.assign(result, { outcome: 'failed', failedStage: 'replay', reason: result.rows.find((r) => r.reason)?.reason });
+  }
+  Object.assign(progress, { outcome: result.outcome, reason: result.reason });
+  enter('done', undefined, `**${config.label}**: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`);
+  wf.upsertSearchAttributes([{ key: SA_STATUS, value: result.outcome }]);
+  return result;
+
+  // qdel in a scope that cancellation cannot interrupt: a GPU job is never left running.
+  async function teardown(): Promise<void> {
+    if (!submitted) return;
+    enter('teardown');
+    await wf.CancellationScope.nonCancellable(() =>
+      quick.teardownJob({ cluster: input.cluster, jobId, jobName, runId, timeScale }),
+    );
+  }
+
+  function markUnfinishedRows(r: ConfigResult): void {
+    const done = new Set(r.rows.map((row) => `${row.experimentId}/${row.dataset}`));
+    const missing: RowResult[] = config.experiments.flatMap((exp) =>
+      exp.datasets
+        .filter((d) => !done.has(`${exp.id}/${d}`))
+        .map((dataset) => ({
+          experimentId: exp.id,
+          dataset,
+          outcome: r.outcome === 'cancelled' ? 'cancelled' : 'failed',
+          failedStage: r.failedStage,
+          reason: r.reason,
+        })),
+    );
+    r.rows.push(...missing);
+  }
+}
+
+function describeFailure(err: unknown): { message: string; logTail?: string } {
+  let cause: unknown = err;
+  // ActivityFailure wraps the ApplicationFailure that carries the activity's own message and details.
+  while (cause instanceof wf.ActivityFailure || cause instanceof wf.ChildWorkflowFailure) cause = cause.cause;
+  if (cause instanceof wf.ApplicationFailure) {
+    const details = cause.details?.[0] as { logTail?: string } | undefined;
+    return { message: cause.message, logTail: details?.logTail };
+  }
+  return { message: cause instanceof Error ? cause.message : String(cause) };
+}

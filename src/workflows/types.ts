@@ -1,0 +1,171 @@
+// Data that crosses the workflow boundary: inputs, results and progress. Plain JSON, no secrets.
+import type { LoadTimeout } from '../plan/load-timeout';
+import type { ServerConfigPlan } from '../plan/plan';
+import type { ClusterSpec, DatasetSpec, SweepSpec, WorkloadSpec } from '../spec/schema';
+
+export type Stage = 'pending' | 'submit' | 'queue' | 'load' | 'warmup' | 'replay' | 'teardown' | 'done';
+export type Outcome = 'ok' | 'failed' | 'cancelled';
+
+export interface SweepInput {
+  sweepId: string;
+  spec: SweepSpec;
+}
+
+export interface ConfigInput {
+  sweepId: string;
+  specName: string;
+  timeScale: number;
+  cluster: ClusterSpec;
+  command: string;
+  port: number;
+  config: ServerConfigPlan;
+  datasets: Record<string, DatasetSpec>;
+  workload: WorkloadSpec;
+  queueWaitSec: number;
+  loadTimeout: LoadTimeout;
+}
+
+/** One measured request. Durations are in spec time: measured / timeScale (equal on real clusters). */
+export interface SampleResult {
+  sampleId: string;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens?: number;
+  ttftSec: number;
+  latencySec: number;
+  /** The seed's figure: completion tokens / request time. */
+  tokensPerSec: number;
+  ok: boolean;
+  error?: string;
+}
+
+export interface DatasetRun {
+  dataset: string;
+  samples: SampleResult[];
+  /** Where the raw per-request records were written (JSONL, on the worker's machine). */
+  recordsFile: string;
+}
+
+export interface RowResult {
+  experimentId: string;
+  dataset: string;
+  outcome: Outcome;
+  failedStage?: Stage;
+  reason?: string;
+  run?: DatasetRun;
+}
+
+export interface ConfigResult {
+  configKey: string;
+  label: string;
+  flags: ServerConfigPlan['flags'];
+  outcome: Outcome;
+  failedStage?: Stage;
+  reason?: string;
+  logTail?: string;
+  jobId?: string;
+  host?: string;
+  port?: number;
+  /** Seconds from job start to ready, in spec time. */
+  startupSec?: number;
+  modelMemoryGiB?: number;
+  loadTimeout: LoadTimeout;
+  rows: RowResult[];
+}
+
+export interface SweepResult {
+  sweepId: string;
+  specName: string;
+  model: string;
+  cluster: string;
+  timeScale: number;
+  varyingFlags: string[];
+  /** Experiment id -> the spec's description (the report's Notes). */
+  descriptions: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+  configs: ConfigResult[];
+}
+
+/** What a server-config workflow answers to the `progress` query (costs no history events). */
+export interface ConfigProgress {
+  configKey: string;
+  label: string;
+  stage: Stage;
+  stageStartedAtMs: number;
+  /** The current stage's timeout in real seconds, if it has one. */
+  stageTimeoutSec?: number;
+  jobId?: string;
+  host?: string;
+  samplesDone: number;
+  samplesTotal: number;
+  outcome?: Outcome;
+  reason?: string;
+}
+
+export interface SweepProgress {
+  sweepId: string;
+  specName: string;
+  timeScale: number;
+  configs: { configKey: string; label: string; workflowId: string; result?: ConfigResult }[];
+  done: boolean;
+}
+
+/** Activity inputs. */
+export interface SubmitJobInput {
+  sweepId: string;
+  cluster: ClusterSpec;
+  configKey: string;
+  jobName: string;
+  runId: string;
+  script: string;
+  timeScale: number;
+}
+
+export interface JobRef {
+  cluster: ClusterSpec;
+  jobId: string;
+  timeScale: number;
+}
+
+export interface WaitForStartResult {
+  execHost: string;
+  /** Epoch ms when the job started running (PBS stime, or when first seen running). */
+  startedAtMs: number;
+}
+
+export interface WaitForReadyInput extends JobRef {
+  runDir: string;
+  port: number;
+  /** Epoch ms when the job started running, and after which the wait fails with the stage it reached. */
+  jobStartedAtMs: number;
+  deadlineMs: number;
+  loadTimeout: LoadTimeout;
+}
+
+export interface ServerEndpoint {
+  host: string;
+  port: number;
+  startupSec: number;
+  modelMemoryGiB?: number;
+  model: string;
+}
+
+export interface ReplayInput {
+  sweepId: string;
+  configKey: string;
+  experimentId: string;
+  cluster: ClusterSpec;
+  endpoint: ServerEndpoint;
+  dataset: string;
+  datasetSpec: DatasetSpec;
+  workload: WorkloadSpec;
+  timeScale: number;
+}
+
+export interface WarmupInput {
+  cluster: ClusterSpec;
+  endpoint: ServerEndpoint;
+  workload: WorkloadSpec;
+  timeScale: number;
+}
