@@ -5,7 +5,8 @@ import { connectClient, DEFAULT_ADDRESS, DEFAULT_TASK_QUEUE, getSweepResult, get
 import { VsweepError } from '../lib/errors';
 import { renderMarkdown } from '../report/markdown';
 import { loadSpecFile } from '../spec/load';
-import { sweepSpecJsonSchema, type SweepSpec } from '../spec/schema';
+import { sweepSpecJsonSchema } from '../spec/schema';
+import { applyOverrides } from './overrides';
 import { runDemo } from './demo';
 import { followSweep, formatConfigLine } from './progress';
 import { runServer, runSim, runWorker } from './services';
@@ -18,16 +19,6 @@ const program = new Command('vsweep')
 
 type Globals = { address: string; namespace: string; taskQueue: string };
 const globals = () => program.opts<Globals>();
-
-/** Overrides people reach for without editing the spec. */
-export function applyOverrides(spec: SweepSpec, opts: { fixedLoadTimeout?: string }): SweepSpec {
-  if (opts.fixedLoadTimeout === undefined) return spec;
-  const seconds = Number(opts.fixedLoadTimeout);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new Error(`--fixed-load-timeout must be a positive number of seconds (got ${opts.fixedLoadTimeout})`);
-  }
-  return { ...spec, timeouts: { ...spec.timeouts, load: { ...spec.timeouts.load, policy: 'fixed', fixedSec: seconds } } };
-}
 
 program
   .command('validate <spec>')

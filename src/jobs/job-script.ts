@@ -32,7 +32,7 @@ function inHome(path: string): string {
 export function renderJobScript(input: JobScriptInput): string {
   const { config } = input;
   const serve = shJoin([input.command, 'serve', config.model, '--port', String(input.port), ...flagArgs(config.flags)]);
-  const exports = Object.entries(config.env).map(([k, v]) => `export ${k}=${shQuote(v)}`);
+  const envLines = Object.entries(config.env).map(([k, v]) => `export ${k}=${shQuote(v)}`);
   return [
     '#!/bin/bash',
     `# vsweep: sweep ${input.sweepId}, server config ${config.key} (experiments ${config.label})`,
@@ -43,7 +43,7 @@ export function renderJobScript(input: JobScriptInput): string {
     // Where the server listens: node name and port, read by the controller to reach it.
     `printf '%s %s\\n' "$(hostname)" ${input.port} >"$RUN_DIR/${RUN_FILES.endpoint}"`,
     ...input.setup,
-    ...exports,
+    ...envLines,
     `exec ${serve}`,
     '',
   ].join('\n');

@@ -11,7 +11,11 @@ const FLAG_LABELS: Record<string, (v: Flags[string] | undefined) => string> = {
 
 export function describeConfig(flags: Flags, varying: string[]): string {
   if (varying.length === 0) return 'base flags';
-  return varying
+  // The seed's order first (eager, EP, length), then any other swept flag alphabetically.
+  const known = Object.keys(FLAG_LABELS);
+  const rank = (name: string) => (known.includes(name) ? known.indexOf(name) : known.length);
+  return [...varying]
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
     .map((name) => (FLAG_LABELS[name] ?? ((v) => `${name}=${v === undefined ? 'off' : String(v)}`))(flags[name]))
     .join(', ');
 }
@@ -69,7 +73,8 @@ function renderConfig(config: ConfigResult, varying: string[], descriptions: Rec
   const timeout = `timeout ${Math.round(config.loadTimeout.totalSec)} s: ${config.loadTimeout.explanation}`;
   out.push(`- **Startup**: ${config.startupSec === undefined ? '-' : `${fmt(config.startupSec, 0)} s`} (${timeout})`);
   if (config.modelMemoryGiB !== undefined) out.push(`- **Model Memory**: ${fmt(config.modelMemoryGiB, 1)} GiB`);
-  out.push(`- **Status**: ${config.outcome === 'ok' ? '✅ completed' : `❌ ${config.outcome} in ${config.failedStage ?? 'an unknown'} stage`}`);
+  const stage = [config.failedStage ?? 'an unknown', config.startupStage && `(${config.startupStage})`].filter(Boolean).join(' ');
+  out.push(`- **Status**: ${config.outcome === 'ok' ? '✅ completed' : `❌ ${config.outcome} in ${stage} stage`}`);
   if (config.reason) out.push(`- **Reason**: ${config.reason}`);
   if (config.logTail) out.push('- **Log tail**:', '', '```', ...config.logTail.split('\n').slice(-12), '```');
   for (const row of config.rows) {
@@ -97,7 +102,8 @@ function renderConfig(config: ConfigResult, varying: string[], descriptions: Rec
 
 function statusCell(row: RowResult): string {
   if (row.outcome === 'ok') return '✅';
-  return `❌ ${row.outcome === 'cancelled' ? 'cancelled' : 'failed'}${row.failedStage ? ` (${row.failedStage})` : ''}`;
+  const where = [row.failedStage, row.startupStage].filter(Boolean).join(': ');
+  return `❌ ${row.outcome === 'cancelled' ? 'cancelled' : 'failed'}${where ? ` (${where})` : ''}`;
 }
 
 function notesCell(row: RowResult, description?: string): string {

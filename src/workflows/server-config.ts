@@ -2,6 +2,7 @@
 // warmup, dataset replay per experiment, and teardown (qdel) that always runs.
 import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { FailureDetails } from '../activities/failures';
 import { renderJobScript, runDirFor } from '../jobs/job-script';
 import { hash } from '../plan/plan';
 import { NON_RETRYABLE_ERROR_TYPES } from '../lib/errors';
@@ -155,7 +156,13 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
   } catch (err) {
     const outcome: Outcome = wf.isCancellation(err) ? 'cancelled' : 'failed';
     const failure = describeFailure(err);
-    Object.assign(result, { outcome, failedStage: stage, reason: failure.message, logTail: failure.logTail });
+    Object.assign(result, {
+      outcome,
+      failedStage: stage,
+      startupStage: failure.startupStage,
+      reason: failure.message,
+      logTail: failure.logTail,
+    });
     if (outcome === 'cancelled') throw err; // after `finally` has deleted the job
   } finally {
     await teardown();
@@ -189,6 +196,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
           dataset,
           outcome: r.outcome === 'cancelled' ? 'cancelled' : 'failed',
           failedStage: r.failedStage,
+          startupStage: r.startupStage,
           reason: r.reason,
         })),
     );
@@ -196,13 +204,18 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
   }
 }
 
-function describeFailure(err: unknown): { message: string; logTail?: string } {
+function describeFailure(err: unknown): { message: string; logTail?: string; startupStage?: string } {
   let cause: unknown = err;
   // ActivityFailure wraps the ApplicationFailure that carries the activity's own message and details.
   while (cause instanceof wf.ActivityFailure || cause instanceof wf.ChildWorkflowFailure) cause = cause.cause;
   if (cause instanceof wf.ApplicationFailure) {
-    const details = cause.details?.[0] as { logTail?: string } | undefined;
-    return { message: cause.message, logTail: details?.logTail };
+    const details = cause.details?.[0] as FailureDetails | undefined;
+    const startupStage = details?.context?.startupStage;
+    return {
+      message: cause.message,
+      logTail: details?.logTail,
+      startupStage: typeof startupStage === 'string' ? startupStage : undefined,
+    };
   }
   return { message: cause instanceof Error ? cause.message : String(cause) };
 }

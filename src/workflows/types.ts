@@ -51,6 +51,8 @@ export interface RowResult {
   dataset: string;
   outcome: Outcome;
   failedStage?: Stage;
+  /** Where server startup stood when it failed (e.g. `loading-weights`, `torch-compile`). */
+  startupStage?: string;
   reason?: string;
   run?: DatasetRun;
 }
@@ -61,6 +63,7 @@ export interface ConfigResult {
   flags: ServerConfigPlan['flags'];
   outcome: Outcome;
   failedStage?: Stage;
+  startupStage?: string;
   reason?: string;
   logTail?: string;
   jobId?: string;

@@ -1,0 +1,34 @@
+# vsweep: `make demo` runs the simulated GLM-4.6 sweep end to end; `make test` runs every check.
+SHELL := /bin/bash
+NPM_STAMP := node_modules/.vsweep-installed
+TEMPORAL := .tools/bin/temporal
+
+.PHONY: setup build demo test lint unit clean bench-loadgen bench-fidelity
+
+setup: $(NPM_STAMP) $(TEMPORAL) build
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Built from the Go module at a pinned version (no prebuilt download); reused while the version matches.
+$(TEMPORAL): scripts/install-temporal.sh
+	scripts/install-temporal.sh
+
+build: $(NPM_STAMP)
+	npx tsc -p tsconfig.json
+
+demo: setup
+	./bin/vsweep demo
+
+lint: $(NPM_STAMP)
+	npx eslint .
+	npx prettier --check .
+
+test: setup
+	scripts/install-test-deps.sh
+	$(MAKE) lint
+	node --test --test-concurrency=2 --test-timeout=600000 $$(find dist/test -name '*.test.js' | sort)
+
+clean:
+	rm -rf dist

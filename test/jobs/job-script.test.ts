@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { renderJobScript } from '../../src/jobs/job-script';
+import type { ServerConfigPlan } from '../../src/plan/plan';
+
+const config: ServerConfigPlan = {
+  key: '1A-abc123',
+  label: '1A',
+  experiments: [{ id: '1A', datasets: ['8k'] }],
+  model: 'zai-org/GLM-4.6',
+  flags: { 'enable-expert-parallel': true, 'max-model-len': 32768, 'chat-template': "it's $(id) `x`" },
+  env: { VLLM_LOGGING_LEVEL: 'INFO', WEIRD: "a'b $HOME" },
+};
+
+describe('job script', () => {
+  it('runs `vllm serve` with every flag as one literal word and records where it listens', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsweep-job-'));
+    try {
+      // A fake `vllm` and `hostname` that print what they received: the script is executed for real.
+      writeFileSync(join(dir, 'vllm'), '#!/bin/bash\nfor a in "$@"; do echo "ARG[$a]"; done\necho "ENV[$WEIRD]"\n');
+      writeFileSync(join(dir, 'hostname'), '#!/bin/sh\necho hopper-46\n');
+      chmodSync(join(dir, 'vllm'), 0o755);
+      chmodSync(join(dir, 'hostname'), 0o755);
+      const script = renderJobScript({ sweepId: 's1', config, command: 'vllm', port: 8000, runDir: 'runs/s1/1A', setup: [] });
+      const res = spawnSync('bash', ['-c', script], { env: { HOME: dir, PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8' });
+      assert.equal(res.status, 0, res.stderr);
+      const log = readFileSync(join(dir, 'runs/s1/1A/server.log'), 'utf8');
+      assert.match(log, /ARG\[serve\]\nARG\[zai-org\/GLM-4\.6\]\nARG\[--port\]\nARG\[8000\]/);
+      assert.ok(log.includes("ARG[it's $(id) `x`]"), 'metacharacters arrive literally');
+      assert.ok(log.includes("ENV[a'b $HOME]"), 'env values are not expanded');
+      assert.equal(readFileSync(join(dir, 'runs/s1/1A/endpoint'), 'utf8'), 'hopper-46 8000\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SpecInvalid } from '../../src/lib/errors';
+import { loadSpecFile, parseSpec } from '../../src/spec/load';
+import { EXAMPLES, exampleSpec } from '../helpers/spec';
+
+function invalid(edit: (raw: Record<string, unknown>) => void): SpecInvalid {
+  try {
+    exampleSpec('sim-glm46.yaml', edit);
+  } catch (err) {
+    assert.ok(err instanceof SpecInvalid, `expected SpecInvalid, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('the spec was accepted');
+}
+
+type Exp = { id: string; flags: Record<string, unknown>; datasets: string[] };
+
+describe('sweep spec validation', () => {
+  it('accepts both shipped examples and applies defaults', () => {
+    for (const name of ['sim-glm46.yaml', 'glm46-h200.yaml']) {
+      const spec = loadSpecFile(`${EXAMPLES}/${name}`);
+      assert.equal(spec.experiments.length, 5);
+      assert.equal(spec.server.flags['tensor-parallel-size'], 8);
+      assert.equal(spec.timeouts.load.policy, 'adaptive');
+      assert.ok(spec.datasets['8k'].path.startsWith('/'), 'dataset paths are resolved to absolute paths');
+    }
+  });
+
+  it('rejects a flag value of an unknown type, naming the field and the fix', () => {
+    const err = invalid((raw) => {
+      (raw.experiments as Exp[])[1].flags = { 'max-model-len': [8192, 32768] };
+    });
+    assert.equal(err.issues[0].path, 'experiments[1].flags.max-model-len');
+    assert.match(err.message, /must be a string, number, boolean or null \(got a list\)/);
+  });
+
+  it('rejects a missing dataset file with its path', () => {
+    const err = invalid((raw) => {
+      (raw.datasets as Record<string, { path: string }>)['64k'].path = 'datasets/missing.json';
+    });
+    assert.equal(err.issues[0].path, 'datasets.64k.path');
+    assert.match(err.message, /missing\.json does not exist/);
+  });
+
+  it('rejects an experiment id with shell metacharacters', () => {
+    for (const id of ['1A; rm -rf ~', '$(id)', 'a b', '`x`']) {
+      const err = invalid((raw) => {
+        (raw.experiments as Exp[])[0].id = id;
+      });
+      assert.equal(err.issues[0].path, 'experiments[0].id');
+      assert.match(err.message, /no spaces or shell characters/);
+    }
+  });
+
+  it('rejects unknown fields, unknown datasets and duplicate ids', () => {
+    const err = invalid((raw) => {
+      raw.timeout = 5;
+      (raw.experiments as Exp[])[0].datasets = ['16k'];
+      (raw.experiments as Exp[])[1].id = '1A';
+    });
+    const paths = err.issues.map((i) => i.path);
+    assert.ok(paths.includes(''), 'the unknown top-level field is reported');
+    assert.match(err.message, /unknown field\(s\) `timeout`/);
+    const crossErr = invalid((raw) => {
+      (raw.experiments as Exp[])[0].datasets = ['16k'];
+      (raw.experiments as Exp[])[1].id = '1A';
+    });
+    assert.deepEqual(
+      crossErr.issues.map((i) => i.path),
+      ['experiments[0].datasets[0]', 'experiments[1].id'],
+    );
+  });
+
+  it('reports YAML syntax errors', () => {
+    assert.throws(() => parseSpec('name: [unclosed', '/tmp/x.yaml'), /YAML syntax/);
+  });
+});
