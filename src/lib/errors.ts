@@ -82,6 +82,12 @@ export class TransportUnavailable extends VsweepError {
   readonly retryable = true;
 }
 
+/** The login node refused our key (or the key could not be read): retrying cannot help. */
+export class TransportAuthFailed extends VsweepError {
+  readonly code = 'VSWEEP_TRANSPORT_AUTH_FAILED';
+  readonly retryable = false;
+}
+
 /** A dataset file is missing, malformed, or does not fit the experiment. */
 export class DatasetInvalid extends VsweepError {
   readonly code = 'VSWEEP_DATASET_INVALID';
@@ -96,5 +102,6 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'ServerStartTimeout',
   'ServerFailed',
   'HostKeyMismatch',
+  'TransportAuthFailed',
   'DatasetInvalid',
 ] as const;
