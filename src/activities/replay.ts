@@ -7,6 +7,7 @@ import { ServerFailed } from '../lib/errors';
 import { sendStreamingRequest, type RequestRecord } from '../loadgen/stream-client';
 import type { DatasetRun, ReplayInput, SampleResult, WarmupInput } from '../workflows/types';
 import type { ActivityDeps } from './deps';
+import { reachServer } from './reach';
 
 const WARMUP_PROMPT = 'vsweep warmup request: say something short.';
 
@@ -15,7 +16,7 @@ export function replayActivities(deps: ActivityDeps) {
     /** Requests that absorb the cold start (first-request compilation, caches); never measured. */
     async warmup(input: WarmupInput): Promise<{ sent: number }> {
       const transport = deps.transportFor(input.cluster);
-      const tunnel = await transport.openTunnel(input.endpoint.host, input.endpoint.port);
+      const tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
       try {
         for (let i = 0; i < input.workload.warmupRequests; i++) {
           const record = await sendStreamingRequest({
@@ -44,7 +45,7 @@ export function replayActivities(deps: ActivityDeps) {
       // Samples already recorded by an earlier attempt are kept, not measured again.
       const done = readRecords(recordsFile);
       const transport = deps.transportFor(input.cluster);
-      const tunnel = await transport.openTunnel(input.endpoint.host, input.endpoint.port);
+      const tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
       const log = deps.logger.child({ sweepId: input.sweepId, experiment: input.experimentId, stage: 'replay' });
       try {
         for (const sample of samples.slice(done.length)) {

@@ -6,7 +6,9 @@ import { RUN_FILES } from '../jobs/job-script';
 import { JobVanished, ServerFailed, ServerStartTimeout } from '../lib/errors';
 import { shQuote } from '../lib/shell';
 import { parseStartupLog } from '../server/vllm-log';
+import type { ClusterSpec } from '../spec/schema';
 import type { Transport } from '../transport/types';
+import { reachServer } from './reach';
 import type { ServerEndpoint, WaitForReadyInput } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { pollIntervalMs, probeIntervalMs } from './timing';
@@ -36,13 +38,14 @@ export function serverActivities(deps: ActivityDeps) {
             throw new JobVanished(`job ${input.jobId} ended while the server was starting (${why})`, { ...ctx, logTail });
           }
         }
-        if (endpoint && (await isReady(transport, endpoint.host, input.port))) {
+        const model = endpoint && (await servedModel(input.cluster, transport, endpoint.host, input.port));
+        if (endpoint && model) {
           return {
             host: endpoint.host,
             port: input.port,
             startupSec: (Date.now() - input.jobStartedAtMs) / 1000 / input.timeScale,
             modelMemoryGiB: startup.modelMemoryGiB,
-            model: endpoint.model ?? '',
+            model,
           };
         }
         if (Date.now() > input.deadlineMs) {
@@ -62,7 +65,7 @@ export function serverActivities(deps: ActivityDeps) {
 async function readRunFiles(
   transport: Transport,
   runDir: string,
-): Promise<{ log: string; endpoint?: { host: string; model?: string } }> {
+): Promise<{ log: string; endpoint?: { host: string } }> {
   const dir = runDir.startsWith('/') ? shQuote(runDir) : `"$HOME"/${shQuote(runDir)}`;
   // One round trip: the endpoint file, a separator, then the log's tail.
   const res = await transport.exec(
@@ -73,19 +76,20 @@ async function readRunFiles(
   return { log, endpoint: host ? { host } : undefined };
 }
 
-async function isReady(transport: Transport, host: string, port: number): Promise<boolean> {
+/** The served model's id once /health is 200 and /v1/models lists it; undefined while starting. */
+async function servedModel(cluster: ClusterSpec, transport: Transport, host: string, port: number): Promise<string | undefined> {
   let tunnel;
   try {
-    tunnel = await transport.openTunnel(host, port);
+    tunnel = await reachServer(cluster, transport, host, port);
     const base = `http://${tunnel.host}:${tunnel.port}`;
     const health = await request(`${base}/health`, { headersTimeout: 5000, bodyTimeout: 5000 });
     await health.body.dump();
-    if (health.statusCode !== 200) return false;
+    if (health.statusCode !== 200) return undefined;
     const models = await request(`${base}/v1/models`, { headersTimeout: 5000, bodyTimeout: 5000 });
     const body = (await models.body.json()) as { data?: { id: string }[] };
-    return models.statusCode === 200 && (body.data?.length ?? 0) > 0;
+    return models.statusCode === 200 ? body.data?.[0]?.id : undefined;
   } catch {
-    return false; // refused while loading: the normal case until the engine is up
+    return undefined; // refused while loading: the normal case until the engine is up
   } finally {
     await tunnel?.close();
   }

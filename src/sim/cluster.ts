@@ -27,7 +27,6 @@ export interface SimCluster {
   homeDir: string;
   pbs: Awaited<ReturnType<typeof startPbsSim>>;
   ssh: SimSshServer;
-  nodeAliases(): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -75,7 +74,6 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
     homeDir,
     pbs,
     ssh,
-    nodeAliases: () => pbs.nodeAliases(),
     async close() {
       await ssh.close();
       await pbs.close();
