@@ -12,5 +12,16 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
-  { files: ['**/*.js', '**/*.mjs', 'bin/*'], languageOptions: { globals: { require: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly', module: 'writable' } } },
+  {
+    files: ['**/*.js', '**/*.mjs', 'bin/*'],
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+        module: 'writable',
+      },
+    },
+  },
 );

@@ -61,7 +61,12 @@ export async function getSweepStatus(client: Client, sweepId: string): Promise<S
         const [p, d] = await Promise.all([child.query<ConfigProgress>('progress'), child.describe()]);
         const pending = d.raw.pendingActivities?.[0];
         const details = pending?.heartbeatDetails?.payloads?.[0];
-        const activity = details ? (client.options.loadedDataConverter.payloadConverter.fromPayload(details) as Record<string, unknown>) : undefined;
+        const activity = details
+          ? (client.options.loadedDataConverter.payloadConverter.fromPayload(details) as Record<
+              string,
+              unknown
+            >)
+          : undefined;
         return { ...p, ...base, activity };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {

@@ -50,7 +50,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const pool = new TransportPool({ logger: log });
   const activities = createActivities({
     transportFor: (cluster) => pool.get(transportConfigFor(cluster)),
-    schedulerFor: (cluster) => new PbsScheduler(pool.get(transportConfigFor(cluster)), { commands: cluster.commands }),
+    schedulerFor: (cluster) =>
+      new PbsScheduler(pool.get(transportConfigFor(cluster)), { commands: cluster.commands }),
     resultsDir: opts.resultsDir ?? join(stateDir(), 'results'),
     logger: log,
   });
@@ -59,8 +60,13 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows') }),
     activities,
+    // Heartbeats carry the live startup stage and samples done to `vsweep status`; the SDK's default
+    // throttle (up to 80% of the heartbeat timeout) would show them a minute late.
+    maxHeartbeatThrottleInterval: 2000,
   });
   const done = worker.run().finally(async () => {
     await pool.closeAll();

@@ -23,7 +23,9 @@ export function toFailure(err: unknown): unknown {
 }
 
 /** Wrap every activity so its VsweepErrors become typed ApplicationFailures. */
-export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(acts: T): T {
+export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  acts: T,
+): T {
   return Object.fromEntries(
     Object.entries(acts).map(([name, fn]) => [
       name,

@@ -21,7 +21,10 @@ export function jobActivities(deps: ActivityDeps) {
         walltime: input.cluster.walltime,
         vars,
       });
-      deps.logger.info({ sweepId: input.sweepId, configKey: input.configKey, stage: 'submit', jobId }, 'job submitted');
+      deps.logger.info(
+        { sweepId: input.sweepId, configKey: input.configKey, stage: 'submit', jobId },
+        'job submitted',
+      );
       return { jobId };
     },
 
@@ -33,10 +36,13 @@ export function jobActivities(deps: ActivityDeps) {
       for (;;) {
         const job = (await scheduler.status([input.jobId])).get(input.jobId);
         if (job === undefined || job === 'unknown') {
-          throw new JobVanished(`job ${input.jobId} disappeared from the queue before it ran (rejected by routing, or deleted)`, {
-            stage: 'queue',
-            jobId: input.jobId,
-          });
+          throw new JobVanished(
+            `job ${input.jobId} disappeared from the queue before it ran (rejected by routing, or deleted)`,
+            {
+              stage: 'queue',
+              jobId: input.jobId,
+            },
+          );
         }
         if (job.state === 'R' || job.state === 'E' || job.state === 'B') {
           return { execHost: job.execHost ?? 'unknown', startedAtMs: Date.now() };

@@ -3,7 +3,12 @@
 import type { ClusterSpec } from '../spec/schema';
 import type { Transport, Tunnel } from '../transport/types';
 
-export async function reachServer(cluster: ClusterSpec, transport: Transport, host: string, port: number): Promise<Tunnel> {
+export async function reachServer(
+  cluster: ClusterSpec,
+  transport: Transport,
+  host: string,
+  port: number,
+): Promise<Tunnel> {
   if (cluster.serverAccess === 'direct') {
     return { host: cluster.hostAliases[host] ?? host, port, close: async () => undefined };
   }

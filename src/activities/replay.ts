@@ -28,7 +28,8 @@ export function replayActivities(deps: ActivityDeps) {
               : { prompt: WARMUP_PROMPT }),
             maxTokens: 16,
           });
-          if (!record.ok) throw new ServerFailed(`warmup request failed: ${record.error}`, { stage: 'warmup' });
+          if (!record.ok)
+            throw new ServerFailed(`warmup request failed: ${record.error}`, { stage: 'warmup' });
           heartbeat({ sent: i + 1 });
         }
         return { sent: input.workload.warmupRequests };
@@ -46,7 +47,11 @@ export function replayActivities(deps: ActivityDeps) {
       const done = readRecords(recordsFile);
       const transport = deps.transportFor(input.cluster);
       const tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
-      const log = deps.logger.child({ sweepId: input.sweepId, experiment: input.experimentId, stage: 'replay' });
+      const log = deps.logger.child({
+        sweepId: input.sweepId,
+        experiment: input.experimentId,
+        stage: 'replay',
+      });
       try {
         for (const sample of samples.slice(done.length)) {
           const record = await sendStreamingRequest({
@@ -60,7 +65,11 @@ export function replayActivities(deps: ActivityDeps) {
           appendFileSync(recordsFile, JSON.stringify(stored) + '\n');
           done.push(stored);
           log.info({ sample: sample.id, ok: record.ok }, 'sample measured');
-          heartbeat({ samplesDone: done.length, samplesTotal: samples.length, attempt: activityInfo().attempt });
+          heartbeat({
+            samplesDone: done.length,
+            samplesTotal: samples.length,
+            attempt: activityInfo().attempt,
+          });
         }
       } finally {
         await tunnel.close();
@@ -76,7 +85,8 @@ interface StoredRecord extends RequestRecord {
 }
 
 function requestBody(sample: Sample, endpoint: 'completions' | 'chat') {
-  if (endpoint === 'chat') return { messages: sample.messages ?? [{ role: 'user', content: sample.prompt ?? '' }] };
+  if (endpoint === 'chat')
+    return { messages: sample.messages ?? [{ role: 'user', content: sample.prompt ?? '' }] };
   return { prompt: sample.prompt ?? (sample.messages ?? []).map((m) => m.content).join('\n') };
 }
 

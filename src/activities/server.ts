@@ -28,14 +28,23 @@ export function serverActivities(deps: ActivityDeps) {
         const startup = parseStartupLog(log);
         const logTail = tail(log, LOG_TAIL_LINES);
         if (startup.stage === 'failed') {
-          throw new ServerFailed(`engine failed to start: ${startup.failure ?? 'see the log tail'}`, { ...ctx, logTail });
+          throw new ServerFailed(`engine failed to start: ${startup.failure ?? 'see the log tail'}`, {
+            ...ctx,
+            logTail,
+          });
         }
         if (Date.now() - lastQstatMs >= qstatEveryMs) {
           lastQstatMs = Date.now();
           const job = (await scheduler.status([input.jobId])).get(input.jobId);
           if (job === undefined || job === 'unknown' || job.state === 'F' || job.state === 'E') {
-            const why = job && job !== 'unknown' ? `state ${job.state}${job.comment ? `: ${job.comment}` : ''}` : 'unknown to the scheduler';
-            throw new JobVanished(`job ${input.jobId} ended while the server was starting (${why})`, { ...ctx, logTail });
+            const why =
+              job && job !== 'unknown'
+                ? `state ${job.state}${job.comment ? `: ${job.comment}` : ''}`
+                : 'unknown to the scheduler';
+            throw new JobVanished(`job ${input.jobId} ended while the server was starting (${why})`, {
+              ...ctx,
+              logTail,
+            });
           }
         }
         const model = endpoint && (await servedModel(input.cluster, transport, endpoint.host, input.port));
@@ -77,7 +86,12 @@ async function readRunFiles(
 }
 
 /** The served model's id once /health is 200 and /v1/models lists it; undefined while starting. */
-async function servedModel(cluster: ClusterSpec, transport: Transport, host: string, port: number): Promise<string | undefined> {
+async function servedModel(
+  cluster: ClusterSpec,
+  transport: Transport,
+  host: string,
+  port: number,
+): Promise<string | undefined> {
   let tunnel;
   try {
     tunnel = await reachServer(cluster, transport, host, port);

@@ -43,10 +43,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
     const specFile = resolve(projectRoot(), opts.spec);
     const spec = applyOverrides(loadSpecFile(specFile), opts);
-    if (spec.cluster.access.kind !== 'ssh') throw new Error(`${opts.spec}: the demo expects an ssh cluster (the simulator)`);
+    if (spec.cluster.access.kind !== 'ssh')
+      throw new Error(`${opts.spec}: the demo expects an ssh cluster (the simulator)`);
     const sim = await startSimCluster({ dir: join(stateDir(), 'sim'), sshPort: spec.cluster.access.port });
     stops.unshift(() => sim.close());
-    say(`simulated PBS cluster on ssh://127.0.0.1:${sim.sshPort} (try: ssh -F ${sim.sshConfigFile} vsweep-sim qstat -x)`);
+    say(
+      `simulated PBS cluster on ssh://127.0.0.1:${sim.sshPort} (try: ssh -F ${sim.sshConfigFile} vsweep-sim qstat -x)`,
+    );
 
     say('starting a worker (bundling the workflow code takes a few seconds)...');
     const worker = await startWorker({ address, namespace: opts.namespace, taskQueue: opts.taskQueue });
@@ -54,16 +57,21 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
     const client = await connectClient(address, opts.namespace);
     const sweepId = await startSweep(client, spec, { taskQueue: opts.taskQueue });
-    say(`sweep ${sweepId} started (${spec.timeScale === 1 ? 'real time' : `time scale ${spec.timeScale}`}); progress:`);
+    say(
+      `sweep ${sweepId} started (${spec.timeScale === 1 ? 'real time' : `time scale ${spec.timeScale}`}); progress:`,
+    );
     await followSweep(client, sweepId);
     const report = renderMarkdown(await getSweepResult(client, sweepId));
     const reportFile = resolve(opts.out ?? join(stateDir(), 'reports', `${sweepId}.md`));
     mkdirSync(resolve(reportFile, '..'), { recursive: true });
     writeFileSync(reportFile, report);
     process.stdout.write('\n' + report);
-    say(`report saved to ${reportFile}; \`vsweep report ${sweepId}\` prints it again while the server keeps it`);
+    say(
+      `report saved to ${reportFile}; \`vsweep report ${sweepId}\` prints it again while the server keeps it`,
+    );
     await client.connection.close();
   } finally {
-    for (const stop of stops) await stop().catch((err: unknown) => say(`stopping: ${(err as Error).message}`));
+    for (const stop of stops)
+      await stop().catch((err: unknown) => say(`stopping: ${(err as Error).message}`));
   }
 }

@@ -1,7 +1,14 @@
 // `vsweep`: the command line. Prints for people; logs (pino) go to .vsweep/logs unless VSWEEP_LOG=stderr.
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { connectClient, DEFAULT_ADDRESS, DEFAULT_TASK_QUEUE, getSweepResult, getSweepStatus, startSweep } from '../client';
+import {
+  connectClient,
+  DEFAULT_ADDRESS,
+  DEFAULT_TASK_QUEUE,
+  getSweepResult,
+  getSweepStatus,
+  startSweep,
+} from '../client';
 import { VsweepError } from '../lib/errors';
 import { renderMarkdown } from '../report/markdown';
 import { loadSpecFile } from '../spec/load';
@@ -13,7 +20,9 @@ import { runServer, runSim, runWorker } from './services';
 
 const program = new Command('vsweep')
   .description('Durable vLLM configuration sweeps on PBS clusters, as Temporal workflows')
-  .addOption(new Option('--address <host:port>', 'Temporal frontend').default(DEFAULT_ADDRESS).env('TEMPORAL_ADDRESS'))
+  .addOption(
+    new Option('--address <host:port>', 'Temporal frontend').default(DEFAULT_ADDRESS).env('TEMPORAL_ADDRESS'),
+  )
   .option('--namespace <ns>', 'Temporal namespace', 'default')
   .option('--task-queue <name>', 'task queue of the workers', DEFAULT_TASK_QUEUE);
 
@@ -26,7 +35,9 @@ program
   .action((file: string) => {
     const spec = loadSpecFile(file);
     const n = spec.experiments.length + (spec.matrix ? 1 : 0);
-    console.log(`${file}: valid (${n} experiment entr${n === 1 ? 'y' : 'ies'}, ${Object.keys(spec.datasets).length} datasets)`);
+    console.log(
+      `${file}: valid (${n} experiment entr${n === 1 ? 'y' : 'ies'}, ${Object.keys(spec.datasets).length} datasets)`,
+    );
   });
 
 program
@@ -38,7 +49,10 @@ program
   .command('start <spec>')
   .description('validate a spec and start its sweep; prints the sweep id')
   .option('--wait', 'follow progress and print the report at the end')
-  .option('--fixed-load-timeout <sec>', "use one fixed startup timeout (the seed's way) instead of the adaptive policy")
+  .option(
+    '--fixed-load-timeout <sec>',
+    "use one fixed startup timeout (the seed's way) instead of the adaptive policy",
+  )
   .action(async (file: string, opts: { wait?: boolean; fixedLoadTimeout?: string }) => {
     const spec = applyOverrides(loadSpecFile(file), opts);
     const client = await connectClient(globals().address, globals().namespace);
@@ -97,11 +111,18 @@ program
 
 program
   .command('demo')
-  .description('start what is not running (Temporal, simulator, worker), run the simulated GLM-4.6 sweep, print the report')
+  .description(
+    'start what is not running (Temporal, simulator, worker), run the simulated GLM-4.6 sweep, print the report',
+  )
   .option('--spec <file>', 'the simulator spec', 'examples/sim-glm46.yaml')
-  .option('--fixed-load-timeout <sec>', "use the seed's fixed startup timeout (e.g. 300) to watch 1B and 2B fail")
+  .option(
+    '--fixed-load-timeout <sec>',
+    "use the seed's fixed startup timeout (e.g. 300) to watch 1B and 2B fail",
+  )
   .option('--out <file>', 'also write the report here')
-  .action((opts: { spec: string; fixedLoadTimeout?: string; out?: string }) => runDemo({ ...opts, ...globals() }));
+  .action((opts: { spec: string; fixedLoadTimeout?: string; out?: string }) =>
+    runDemo({ ...opts, ...globals() }),
+  );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof VsweepError) console.error(err.message);

@@ -29,7 +29,10 @@ export async function runServer(opts: { port: string; uiPort: string; db?: strin
 }
 
 export async function runSim(opts: { dir?: string; port: string }): Promise<void> {
-  const sim = await startSimCluster({ dir: opts.dir ? resolve(opts.dir) : join(stateDir(), 'sim'), sshPort: Number(opts.port) });
+  const sim = await startSimCluster({
+    dir: opts.dir ? resolve(opts.dir) : join(stateDir(), 'sim'),
+    sshPort: Number(opts.port),
+  });
   console.log(`Simulated PBS cluster: ssh ${sim.user}@127.0.0.1 -p ${sim.sshPort}`);
   console.log(`  OpenSSH config: ssh -F ${sim.sshConfigFile} vsweep-sim qstat -x -f -F json`);
   console.log(`  identity file ${sim.identityFile}, known_hosts ${sim.knownHostsFile}`);
@@ -38,7 +41,11 @@ export async function runSim(opts: { dir?: string; port: string }): Promise<void
   await sim.close();
 }
 
-export async function runWorker(opts: { address: string; namespace: string; taskQueue: string }): Promise<void> {
+export async function runWorker(opts: {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+}): Promise<void> {
   const worker = await startWorker(opts);
   console.log(`worker polling task queue ${opts.taskQueue} on ${opts.address}; Ctrl-C stops it`);
   await Promise.race([untilSignal(), worker.done]);

@@ -33,7 +33,9 @@ function parseJsonArray(name: string, text: string): unknown[] {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new DatasetInvalid(`dataset ${name}: not valid JSON (${(err as Error).message}); use format: jsonl for one object per line`);
+    throw new DatasetInvalid(
+      `dataset ${name}: not valid JSON (${(err as Error).message}); use format: jsonl for one object per line`,
+    );
   }
   if (!Array.isArray(data)) throw new DatasetInvalid(`dataset ${name}: expected a JSON array of samples`);
   return data;
@@ -48,7 +50,9 @@ function parseJsonl(name: string, text: string): unknown[] {
       try {
         return JSON.parse(line) as unknown;
       } catch (err) {
-        throw new DatasetInvalid(`dataset ${name}: line ${i + 1} is not valid JSON (${(err as Error).message})`);
+        throw new DatasetInvalid(
+          `dataset ${name}: line ${i + 1} is not valid JSON (${(err as Error).message})`,
+        );
       }
     });
 }
@@ -63,10 +67,18 @@ function toSample(name: string, row: unknown, index: number, defaultMaxTokens: n
     throw new DatasetInvalid(`${where}: max_tokens must be a positive integer`);
   }
   if (typeof r.prompt === 'string' && r.prompt.length > 0) return { id, prompt: r.prompt, maxTokens };
-  if (Array.isArray(r.messages) && r.messages.every(isMessage)) return { id, messages: r.messages, maxTokens };
-  throw new DatasetInvalid(`${where}: needs a non-empty \`prompt\` string or a \`messages\` list of {role, content}`);
+  if (Array.isArray(r.messages) && r.messages.every(isMessage))
+    return { id, messages: r.messages, maxTokens };
+  throw new DatasetInvalid(
+    `${where}: needs a non-empty \`prompt\` string or a \`messages\` list of {role, content}`,
+  );
 }
 
 function isMessage(m: unknown): m is ChatMessage {
-  return !!m && typeof m === 'object' && typeof (m as ChatMessage).role === 'string' && typeof (m as ChatMessage).content === 'string';
+  return (
+    !!m &&
+    typeof m === 'object' &&
+    typeof (m as ChatMessage).role === 'string' &&
+    typeof (m as ChatMessage).content === 'string'
+  );
 }

@@ -24,7 +24,12 @@ export function syntheticWords(count: number, random: () => number): string[] {
 }
 
 /** A prompt of exactly `tokens` words; the first `sharedPrefixTokens` come from `prefixSeed`. */
-export function syntheticPrompt(tokens: number, seed: number, sharedPrefixTokens = 0, prefixSeed = 1): string {
+export function syntheticPrompt(
+  tokens: number,
+  seed: number,
+  sharedPrefixTokens = 0,
+  prefixSeed = 1,
+): string {
   const prefix = syntheticWords(Math.min(sharedPrefixTokens, tokens), seededRandom(prefixSeed));
   const rest = syntheticWords(tokens - prefix.length, seededRandom(seed));
   return [...prefix, ...rest].join(' ');

@@ -31,7 +31,14 @@ function inHome(path: string): string {
 
 export function renderJobScript(input: JobScriptInput): string {
   const { config } = input;
-  const serve = shJoin([input.command, 'serve', config.model, '--port', String(input.port), ...flagArgs(config.flags)]);
+  const serve = shJoin([
+    input.command,
+    'serve',
+    config.model,
+    '--port',
+    String(input.port),
+    ...flagArgs(config.flags),
+  ]);
   const envLines = Object.entries(config.env).map(([k, v]) => `export ${k}=${shQuote(v)}`);
   return [
     '#!/bin/bash',

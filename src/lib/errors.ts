@@ -30,7 +30,9 @@ export class SpecInvalid extends VsweepError {
     readonly issues: { path: string; message: string }[],
     source = 'spec',
   ) {
-    super(`${source} is invalid:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    super(
+      `${source} is invalid:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+    );
   }
 }
 

@@ -6,7 +6,16 @@ import pino, { type Logger } from 'pino';
 import { stateDir } from './paths';
 
 /** Fields that could carry secrets are censored wherever they appear. */
-const REDACT = ['*.privateKey', '*.passphrase', '*.password', '*.apiKey', '*.token', 'privateKey', 'passphrase', 'password'];
+const REDACT = [
+  '*.privateKey',
+  '*.passphrase',
+  '*.password',
+  '*.apiKey',
+  '*.token',
+  'privateKey',
+  'passphrase',
+  'password',
+];
 
 function destination(): pino.DestinationStream {
   const target = process.env.VSWEEP_LOG ?? join(stateDir(), 'logs', 'vsweep.log');

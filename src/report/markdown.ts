@@ -6,7 +6,8 @@ import type { ConfigResult, RowResult, SampleResult, SweepResult } from '../work
 const FLAG_LABELS: Record<string, (v: Flags[string] | undefined) => string> = {
   'enforce-eager': (v) => `enforce-eager=${v === true ? 'yes' : 'no'}`,
   'enable-expert-parallel': (v) => `EP=${v === true ? 'on' : 'off'}`,
-  'max-model-len': (v) => `len=${typeof v === 'number' ? `${Math.floor(v / 1000)}k` : String(v ?? 'default')}`,
+  'max-model-len': (v) =>
+    `len=${typeof v === 'number' ? `${Math.floor(v / 1000)}k` : String(v ?? 'default')}`,
 };
 
 export function describeConfig(flags: Flags, varying: string[]): string {
@@ -16,7 +17,9 @@ export function describeConfig(flags: Flags, varying: string[]): string {
   const rank = (name: string) => (known.includes(name) ? known.indexOf(name) : known.length);
   return [...varying]
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
-    .map((name) => (FLAG_LABELS[name] ?? ((v) => `${name}=${v === undefined ? 'off' : String(v)}`))(flags[name]))
+    .map((name) =>
+      (FLAG_LABELS[name] ?? ((v) => `${name}=${v === undefined ? 'off' : String(v)}`))(flags[name]),
+    )
     .join(', ');
 }
 
@@ -30,7 +33,11 @@ export function summarizeSamples(samples: SampleResult[]): RowSummary {
   const ok = samples.filter((s) => s.ok);
   if (ok.length === 0) return {};
   const mean = (f: (s: SampleResult) => number) => ok.reduce((sum, s) => sum + f(s), 0) / ok.length;
-  return { tokensPerSec: mean((s) => s.tokensPerSec), latencySec: mean((s) => s.latencySec), ttftSec: mean((s) => s.ttftSec) };
+  return {
+    tokensPerSec: mean((s) => s.tokensPerSec),
+    latencySec: mean((s) => s.latencySec),
+    ttftSec: mean((s) => s.ttftSec),
+  };
 }
 
 export function renderMarkdown(result: SweepResult): string {
@@ -40,7 +47,9 @@ export function renderMarkdown(result: SweepResult): string {
   out.push(`Spec **${result.specName}** — model \`${result.model}\` on cluster \`${result.cluster}\`.`);
   out.push(`Started ${result.startedAt}, finished ${result.finishedAt}.`);
   if (result.timeScale !== 1) {
-    out.push(`Simulated cluster at time scale ${result.timeScale}: durations are shown in simulated seconds.`);
+    out.push(
+      `Simulated cluster at time scale ${result.timeScale}: durations are shown in simulated seconds.`,
+    );
   }
   out.push('', '## Summary of Results', '');
   out.push('| Exp | Config | Dataset | TPS | Latency (s) | TTFT (s) | Status | Notes |');
@@ -63,18 +72,35 @@ export function renderMarkdown(result: SweepResult): string {
   return out.join('\n') + '\n';
 }
 
-function renderConfig(config: ConfigResult, varying: string[], descriptions: Record<string, string>): string[] {
+function renderConfig(
+  config: ConfigResult,
+  varying: string[],
+  descriptions: Record<string, string>,
+): string[] {
   const out: string[] = [];
-  const title = config.rows.map((r) => r.experimentId).filter((id, i, all) => all.indexOf(id) === i).join(' + ');
+  const title = config.rows
+    .map((r) => r.experimentId)
+    .filter((id, i, all) => all.indexOf(id) === i)
+    .join(' + ');
   const what = descriptions[config.rows[0]?.experimentId ?? ''];
   out.push(`### Exp ${title}${what ? `: ${what}` : ''} (${describeConfig(config.flags, varying)})`);
-  if (config.host) out.push(`- **Host**: ${config.host}${config.port ? `:${config.port}` : ''}${config.jobId ? ` (job ${config.jobId})` : ''}`);
+  if (config.host)
+    out.push(
+      `- **Host**: ${config.host}${config.port ? `:${config.port}` : ''}${config.jobId ? ` (job ${config.jobId})` : ''}`,
+    );
   else if (config.jobId) out.push(`- **Job**: ${config.jobId}`);
   const timeout = `timeout ${Math.round(config.loadTimeout.totalSec)} s: ${config.loadTimeout.explanation}`;
-  out.push(`- **Startup**: ${config.startupSec === undefined ? '-' : `${fmt(config.startupSec, 0)} s`} (${timeout})`);
-  if (config.modelMemoryGiB !== undefined) out.push(`- **Model Memory**: ${fmt(config.modelMemoryGiB, 1)} GiB`);
-  const stage = [config.failedStage ?? 'an unknown', config.startupStage && `(${config.startupStage})`].filter(Boolean).join(' ');
-  out.push(`- **Status**: ${config.outcome === 'ok' ? '✅ completed' : `❌ ${config.outcome} in ${stage} stage`}`);
+  out.push(
+    `- **Startup**: ${config.startupSec === undefined ? '-' : `${fmt(config.startupSec, 0)} s`} (${timeout})`,
+  );
+  if (config.modelMemoryGiB !== undefined)
+    out.push(`- **Model Memory**: ${fmt(config.modelMemoryGiB, 1)} GiB`);
+  const stage = [config.failedStage ?? 'an unknown', config.startupStage && `(${config.startupStage})`]
+    .filter(Boolean)
+    .join(' ');
+  out.push(
+    `- **Status**: ${config.outcome === 'ok' ? '✅ completed' : `❌ ${config.outcome} in ${stage} stage`}`,
+  );
   if (config.reason) out.push(`- **Reason**: ${config.reason}`);
   if (config.logTail) out.push('- **Log tail**:', '', '```', ...config.logTail.split('\n').slice(-12), '```');
   for (const row of config.rows) {

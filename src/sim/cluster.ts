@@ -81,7 +81,11 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
   };
   writeFileSync(
     join(dir, 'sim.json'),
-    JSON.stringify({ pid: process.pid, sshPort: ssh.port, user, sshConfigFile: sim.sshConfigFile, binDir: pbs.binDir }, null, 2),
+    JSON.stringify(
+      { pid: process.pid, sshPort: ssh.port, user, sshConfigFile: sim.sshConfigFile, binDir: pbs.binDir },
+      null,
+      2,
+    ),
   );
   return sim;
 }

@@ -84,7 +84,8 @@ function crossCheck(spec: SweepSpec): Issue[] {
   }
   const seen = new Set<string>();
   spec.experiments.forEach((exp, i) => {
-    if (seen.has(exp.id)) issues.push({ path: `experiments[${i}].id`, message: `duplicate id \`${exp.id}\`` });
+    if (seen.has(exp.id))
+      issues.push({ path: `experiments[${i}].id`, message: `duplicate id \`${exp.id}\`` });
     seen.add(exp.id);
     exp.datasets.forEach((name, j) => {
       if (!(name in spec.datasets)) {

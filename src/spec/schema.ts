@@ -56,7 +56,10 @@ export const clusterSchema = z
     name: z.string().regex(EXPERIMENT_ID, 'cluster names use letters, digits, `_`, `.` and `-`'),
     scheduler: z.literal('pbs'),
     access: z.discriminatedUnion('kind', [sshAccessSchema, localAccessSchema]),
-    queue: z.string().regex(/^[A-Za-z0-9_.@-]+$/).optional(),
+    queue: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]+$/)
+      .optional(),
     select: z.string().regex(/^[A-Za-z0-9_:=+.-]+$/, 'select is a PBS chunk spec like 1:ncpus=64:ngpus=8'),
     walltime: z.string().regex(WALLTIME, 'walltime is [[HH:]MM:]SS, e.g. 02:00:00'),
     /** Run directories live here, relative to the remote home unless absolute. */
@@ -120,7 +123,10 @@ export const loadTimeoutSchema = z
 
 export const timeoutsSchema = z
   .object({
-    queueWaitSec: z.number().positive().default(6 * 3600),
+    queueWaitSec: z
+      .number()
+      .positive()
+      .default(6 * 3600),
     load: loadTimeoutSchema.default(loadTimeoutSchema.parse({})),
   })
   .strict();
@@ -142,7 +148,10 @@ export const experimentSchema = z
 
 export const matrixSchema = z
   .object({
-    idPrefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/).default('m'),
+    idPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/)
+      .default('m'),
     flags: z.record(z.string().regex(FLAG_NAME), z.array(flagValueSchema).min(1)),
     datasets: z.array(z.string()).min(1),
   })

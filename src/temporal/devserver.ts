@@ -32,12 +32,24 @@ export interface DevServer {
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   const binary = opts.binary ?? temporalBinary();
   if (!existsSync(binary)) {
-    throw new Error(`Temporal CLI not found at ${binary}: run \`make setup\` (it builds it from source) or set TEMPORAL_CLI_PATH`);
+    throw new Error(
+      `Temporal CLI not found at ${binary}: run \`make setup\` (it builds it from source) or set TEMPORAL_CLI_PATH`,
+    );
   }
   const ip = opts.ip ?? '127.0.0.1';
   const port = opts.port || (await freePort(ip));
-  const uiPort = opts.uiPort === null ? undefined : (opts.uiPort ?? (opts.port ? port + 1000 : await freePort(ip)));
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', opts.namespace ?? 'default'];
+  const uiPort =
+    opts.uiPort === null ? undefined : (opts.uiPort ?? (opts.port ? port + 1000 : await freePort(ip)));
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--namespace',
+    opts.namespace ?? 'default',
+  ];
   args.push(...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]));
   if (opts.dbFile) {
     mkdirSync(dirname(opts.dbFile), { recursive: true });
@@ -70,7 +82,11 @@ export async function isServing(address: string): Promise<boolean> {
   }
 }
 
-async function waitForFrontend(address: string, timeoutMs: number, exited: () => string | undefined): Promise<void> {
+async function waitForFrontend(
+  address: string,
+  timeoutMs: number,
+  exited: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const why = exited();

@@ -108,7 +108,11 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
 
     stage = 'load';
     const loadTimeoutSec = input.loadTimeout.totalSec * timeScale;
-    enter('load', loadTimeoutSec, `**${config.label}**: model load on ${started.execHost}, timeout ${input.loadTimeout.totalSec} s (${input.loadTimeout.explanation})`);
+    enter(
+      'load',
+      loadTimeoutSec,
+      `**${config.label}**: model load on ${started.execHost}, timeout ${input.loadTimeout.totalSec} s (${input.loadTimeout.explanation})`,
+    );
     const endpoint = await longActivities(loadTimeoutSec).waitForServerReady({
       ...jobRef(jobId),
       runDir,
@@ -117,7 +121,12 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
       deadlineMs: started.startedAtMs + loadTimeoutSec * 1000,
       loadTimeout: input.loadTimeout,
     });
-    Object.assign(result, { host: endpoint.host, port: endpoint.port, startupSec: endpoint.startupSec, modelMemoryGiB: endpoint.modelMemoryGiB });
+    Object.assign(result, {
+      host: endpoint.host,
+      port: endpoint.port,
+      startupSec: endpoint.startupSec,
+      modelMemoryGiB: endpoint.modelMemoryGiB,
+    });
 
     // A dataset may hold many samples: liveness comes from heartbeats, not from this bound.
     const replayActs = longActivities(24 * 3600);
@@ -147,7 +156,10 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
           experimentId: exp.id,
           dataset,
           outcome: failed.length === 0 ? 'ok' : 'failed',
-          ...(failed.length > 0 && { failedStage: 'replay', reason: `${failed.length} request(s) failed: ${failed[0].error}` }),
+          ...(failed.length > 0 && {
+            failedStage: 'replay',
+            reason: `${failed.length} request(s) failed: ${failed[0].error}`,
+          }),
           run,
         });
         progress.samplesDone += 1;
@@ -170,10 +182,18 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
 
   markUnfinishedRows(result);
   if (result.rows.some((r) => r.outcome !== 'ok') && result.outcome === 'ok') {
-    Object.assign(result, { outcome: 'failed', failedStage: 'replay', reason: result.rows.find((r) => r.reason)?.reason });
+    Object.assign(result, {
+      outcome: 'failed',
+      failedStage: 'replay',
+      reason: result.rows.find((r) => r.reason)?.reason,
+    });
   }
   Object.assign(progress, { outcome: result.outcome, reason: result.reason });
-  enter('done', undefined, `**${config.label}**: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`);
+  enter(
+    'done',
+    undefined,
+    `**${config.label}**: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`,
+  );
   wf.upsertSearchAttributes([{ key: SA_STATUS, value: result.outcome }]);
   return result;
 

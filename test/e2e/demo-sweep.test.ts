@@ -17,7 +17,12 @@ interface QstatJson {
 /** The cluster as a person would look at it: `ssh -F <sim config> vsweep-sim qstat -x -f -F json`.
  * Asynchronous: the simulator's SSH server runs in this process and must keep answering. */
 async function qstatViaOpenSsh(stack: Stack): Promise<QstatJson> {
-  const { stdout } = await promisify(execFile)('ssh', ['-F', stack.sim.sshConfigFile, 'vsweep-sim', 'qstat -x -f -F json']);
+  const { stdout } = await promisify(execFile)('ssh', [
+    '-F',
+    stack.sim.sshConfigFile,
+    'vsweep-sim',
+    'qstat -x -f -F json',
+  ]);
   return JSON.parse(stdout) as QstatJson;
 }
 
@@ -37,7 +42,9 @@ describe('demo sweep on the simulated cluster', { timeout: 300_000 }, () => {
     // Both sweeps at once: the adaptive default and the seed's fixed 300 s startup timeout.
     const [a, f] = await Promise.all([
       startSweep(stack.client, spec, { taskQueue: stack.taskQueue }),
-      startSweep(stack.client, applyOverrides(spec, { fixedLoadTimeout: '300' }), { taskQueue: stack.taskQueue }),
+      startSweep(stack.client, applyOverrides(spec, { fixedLoadTimeout: '300' }), {
+        taskQueue: stack.taskQueue,
+      }),
     ]);
     [adaptive, fixed] = await Promise.all([getSweepResult(stack.client, a), getSweepResult(stack.client, f)]);
   });
@@ -79,8 +86,14 @@ describe('demo sweep on the simulated cluster', { timeout: 300_000 }, () => {
     assert.equal(oneB.startupStage, 'torch-compile');
     for (const id of ['1A/8k', '3A/8k', '3C/8k', '3C/64k']) assert.equal(byId.get(id)?.outcome, 'ok', id);
     const md = renderMarkdown(fixed);
-    assert.match(md, /\| 2B \| enforce-eager=yes, EP=off, len=32k \| 8k \| - \| - \| - \| ❌ failed \(load: loading-weights\)/);
-    assert.match(md, /\| 1B \| enforce-eager=no, EP=on, len=32k \| 8k \| - \| - \| - \| ❌ failed \(load: torch-compile\)/);
+    assert.match(
+      md,
+      /\| 2B \| enforce-eager=yes, EP=off, len=32k \| 8k \| - \| - \| - \| ❌ failed \(load: loading-weights\)/,
+    );
+    assert.match(
+      md,
+      /\| 1B \| enforce-eager=no, EP=on, len=32k \| 8k \| - \| - \| - \| ❌ failed \(load: torch-compile\)/,
+    );
   });
 
   it('submitted exactly one PBS job per server configuration and left none queued or running', async () => {

@@ -13,7 +13,10 @@ export function rawExample(name = 'sim-glm46.yaml'): Record<string, unknown> {
   return parse(readFileSync(join(EXAMPLES, name), 'utf8')) as Record<string, unknown>;
 }
 
-export function exampleSpec(name = 'sim-glm46.yaml', edit: (raw: Record<string, unknown>) => void = () => {}): SweepSpec {
+export function exampleSpec(
+  name = 'sim-glm46.yaml',
+  edit: (raw: Record<string, unknown>) => void = () => {},
+): SweepSpec {
   const raw = rawExample(name);
   edit(raw);
   return validateSpec(raw, EXAMPLES, name);

@@ -17,7 +17,10 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** Bundle the workflow code once per test process (webpack is the slow part of a worker start). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger() });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: quietLogger(),
+  });
   return bundle;
 }
 

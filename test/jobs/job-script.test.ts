@@ -21,12 +21,25 @@ describe('job script', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vsweep-job-'));
     try {
       // A fake `vllm` and `hostname` that print what they received: the script is executed for real.
-      writeFileSync(join(dir, 'vllm'), '#!/bin/bash\nfor a in "$@"; do echo "ARG[$a]"; done\necho "ENV[$WEIRD]"\n');
+      writeFileSync(
+        join(dir, 'vllm'),
+        '#!/bin/bash\nfor a in "$@"; do echo "ARG[$a]"; done\necho "ENV[$WEIRD]"\n',
+      );
       writeFileSync(join(dir, 'hostname'), '#!/bin/sh\necho hopper-46\n');
       chmodSync(join(dir, 'vllm'), 0o755);
       chmodSync(join(dir, 'hostname'), 0o755);
-      const script = renderJobScript({ sweepId: 's1', config, command: 'vllm', port: 8000, runDir: 'runs/s1/1A', setup: [] });
-      const res = spawnSync('bash', ['-c', script], { env: { HOME: dir, PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8' });
+      const script = renderJobScript({
+        sweepId: 's1',
+        config,
+        command: 'vllm',
+        port: 8000,
+        runDir: 'runs/s1/1A',
+        setup: [],
+      });
+      const res = spawnSync('bash', ['-c', script], {
+        env: { HOME: dir, PATH: `${dir}:/usr/bin:/bin` },
+        encoding: 'utf8',
+      });
       assert.equal(res.status, 0, res.stderr);
       const log = readFileSync(join(dir, 'runs/s1/1A/server.log'), 'utf8');
       assert.match(log, /ARG\[serve\]\nARG\[zai-org\/GLM-4\.6\]\nARG\[--port\]\nARG\[8000\]/);

@@ -10,14 +10,20 @@ describe('sweep planning', () => {
       plan.configs.map((c) => c.label),
       ['1A', '1B', '3A', '3C', '2B'],
     );
-    const rows = plan.configs.flatMap((c) => c.experiments.flatMap((e) => e.datasets.map((d) => `${e.id}/${d}`)));
+    const rows = plan.configs.flatMap((c) =>
+      c.experiments.flatMap((e) => e.datasets.map((d) => `${e.id}/${d}`)),
+    );
     assert.deepEqual(rows, ['1A/8k', '1B/8k', '3A/8k', '3C/8k', '3C/64k', '2B/8k']);
     assert.deepEqual(plan.varyingFlags, ['enable-expert-parallel', 'enforce-eager', 'max-model-len']);
   });
 
   it('groups experiments that share a server configuration onto one job', () => {
     const spec = exampleSpec('sim-glm46.yaml', (raw) => {
-      (raw.experiments as unknown[]).push({ id: '1A-64k', flags: { 'max-model-len': 32768 }, datasets: ['64k'] });
+      (raw.experiments as unknown[]).push({
+        id: '1A-64k',
+        flags: { 'max-model-len': 32768 },
+        datasets: ['64k'],
+      });
     });
     const plan = planSweep(spec);
     assert.equal(plan.configs.length, 5);
@@ -44,11 +50,14 @@ describe('sweep planning', () => {
   });
 
   it('merges flags: false and null remove a base flag, true is a switch', () => {
-    const flags = effectiveFlags({ 'enforce-eager': true, 'max-model-len': 32768, dtype: 'bfloat16' }, {
-      'enforce-eager': false,
-      dtype: null,
-      'max-model-len': 8192,
-    });
+    const flags = effectiveFlags(
+      { 'enforce-eager': true, 'max-model-len': 32768, dtype: 'bfloat16' },
+      {
+        'enforce-eager': false,
+        dtype: null,
+        'max-model-len': 8192,
+      },
+    );
     assert.deepEqual(flags, { 'max-model-len': 8192 });
     assert.deepEqual(flagArgs({ 'enable-expert-parallel': true, 'max-model-len': 8192 }), [
       '--enable-expert-parallel',

@@ -13,7 +13,12 @@ const sample = (id: string, latencySec: number, ok = true): SampleResult => ({
   ok,
 });
 
-const timeout = { totalSec: 232.5, loadSec: 232.5, compileSec: 0, explanation: 'load 155 s x1.5 margin, eager (no compile)' };
+const timeout = {
+  totalSec: 232.5,
+  loadSec: 232.5,
+  compileSec: 0,
+  explanation: 'load 155 s x1.5 margin, eager (no compile)',
+};
 
 const result: SweepResult = {
   sweepId: 'sim-1',
@@ -39,7 +44,11 @@ const result: SweepResult = {
           experimentId: '1A',
           dataset: '8k',
           outcome: 'ok',
-          run: { dataset: '8k', recordsFile: '/r.jsonl', samples: [sample('8k_1', 59.86), sample('8k_2', 58.55), sample('8k_3', 58.32)] },
+          run: {
+            dataset: '8k',
+            recordsFile: '/r.jsonl',
+            samples: [sample('8k_1', 59.86), sample('8k_2', 58.55), sample('8k_3', 58.32)],
+          },
         },
       ],
     },
@@ -52,7 +61,16 @@ const result: SweepResult = {
       startupStage: 'loading-weights',
       reason: 'server not ready within 300 s',
       loadTimeout: timeout,
-      rows: [{ experimentId: '2B', dataset: '8k', outcome: 'failed', failedStage: 'load', startupStage: 'loading-weights', reason: 'server not ready within 300 s' }],
+      rows: [
+        {
+          experimentId: '2B',
+          dataset: '8k',
+          outcome: 'failed',
+          failedStage: 'load',
+          startupStage: 'loading-weights',
+          reason: 'server not ready within 300 s',
+        },
+      ],
     },
   ],
 };
@@ -60,7 +78,10 @@ const result: SweepResult = {
 describe('markdown report', () => {
   it('describes configs the way the seed did', () => {
     assert.equal(
-      describeConfig({ 'enforce-eager': true, 'enable-expert-parallel': true, 'max-model-len': 65536 }, result.varyingFlags),
+      describeConfig(
+        { 'enforce-eager': true, 'enable-expert-parallel': true, 'max-model-len': 65536 },
+        result.varyingFlags,
+      ),
       'enforce-eager=yes, EP=on, len=65k',
     );
   });
@@ -73,8 +94,17 @@ describe('markdown report', () => {
   it("renders the seed's summary row and the failing stage", () => {
     const md = renderMarkdown(result);
     const tps = ((512 / 59.86 + 512 / 58.55 + 512 / 58.32) / 3).toFixed(2);
-    assert.ok(md.includes(`| 1A | enforce-eager=yes, EP=on, len=32k | 8k | **${tps}** | 58.9 | 0.50 | ✅ | Baseline |`), md);
-    assert.ok(md.includes('| 2B | enforce-eager=yes, EP=off, len=32k | 8k | - | - | - | ❌ failed (load: loading-weights) | No expert parallelism; server not ready within 300 s |'));
+    assert.ok(
+      md.includes(
+        `| 1A | enforce-eager=yes, EP=on, len=32k | 8k | **${tps}** | 58.9 | 0.50 | ✅ | Baseline |`,
+      ),
+      md,
+    );
+    assert.ok(
+      md.includes(
+        '| 2B | enforce-eager=yes, EP=off, len=32k | 8k | - | - | - | ❌ failed (load: loading-weights) | No expert parallelism; server not ready within 300 s |',
+      ),
+    );
     assert.match(md, /\| 8k_1 \| 6101 \| 512 \| 0\.50 \| 59\.86 \| 8\.55 \|/);
     assert.match(md, /simulated seconds/);
   });
