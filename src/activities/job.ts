@@ -3,9 +3,12 @@ import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import { JobVanished } from '../lib/errors';
 import type { JobRef, SubmitJobInput, WaitForStartResult } from '../workflows/types';
 import type { ActivityDeps } from './deps';
-import { pollIntervalMs } from './timing';
+import { firstExecHost } from '../scheduler/pbs/model';
+import { parseJobStart, readRunFiles } from './run-files';
+import { pollIntervalMs, probeIntervalMs } from './timing';
 
-const QUEUED_STATES = new Set(['Q', 'H', 'W', 'T', 'S', 'U']);
+const QUEUED_STATES = new Set(['Q', 'H', 'W', 'T', 'M']);
+const RUNNING_STATES = new Set(['R', 'E', 'B', 'S', 'U']);
 
 export function jobActivities(deps: ActivityDeps) {
   return {
@@ -28,39 +31,58 @@ export function jobActivities(deps: ActivityDeps) {
       return { jobId };
     },
 
-    async waitForJobStart(input: JobRef & { timeoutSec: number }): Promise<WaitForStartResult> {
+    /**
+     * Wait until the job runs. The job's own first log line says when and where it started (cheap to
+     * read, exact to the millisecond); qstat is asked only every poll interval, to notice a job that
+     * ends or vanishes while queued.
+     */
+    async waitForJobStart(
+      input: JobRef & { runDir: string; timeoutSec: number },
+    ): Promise<WaitForStartResult> {
       const scheduler = deps.schedulerFor(input.cluster);
+      const transport = deps.transportFor(input.cluster);
       // A retried attempt keeps the first attempt's deadline: a worker crash does not extend the wait.
       const resumed = activityInfo().heartbeatDetails as { deadlineMs?: number } | undefined;
       const deadlineMs = resumed?.deadlineMs ?? Date.now() + input.timeoutSec * 1000;
+      const qstatEveryMs = pollIntervalMs(input.cluster, input.timeScale);
+      let lastQstatMs = 0;
+      let runningSeen: { atMs: number; host?: string } | undefined;
+      let comment: string | undefined;
       for (;;) {
-        const job = (await scheduler.status([input.jobId])).get(input.jobId);
-        if (job === undefined || job === 'unknown') {
-          throw new JobVanished(
-            `job ${input.jobId} disappeared from the queue before it ran (rejected by routing, or deleted)`,
-            {
-              stage: 'queue',
-              jobId: input.jobId,
-            },
-          );
+        const start = parseJobStart((await readRunFiles(transport, input.runDir)).log, input.jobId);
+        if (start) return { execHost: start.host, startedAtMs: start.atMs };
+        if (Date.now() - lastQstatMs >= qstatEveryMs) {
+          lastQstatMs = Date.now();
+          const job = (await scheduler.status([input.jobId])).get(input.jobId);
+          if (job === undefined || job === 'unknown') {
+            throw new JobVanished(
+              `job ${input.jobId} disappeared from the queue before it ran (rejected by routing, or deleted)`,
+              { stage: 'queue', jobId: input.jobId },
+            );
+          }
+          comment = job.comment;
+          if (RUNNING_STATES.has(job.state)) {
+            runningSeen ??= { atMs: Date.now(), host: firstExecHost(job.execHost ?? '') };
+          } else if (!QUEUED_STATES.has(job.state)) {
+            const exit = job.exitStatus !== undefined ? `, Exit_status ${job.exitStatus}` : '';
+            throw new JobVanished(
+              `job ${input.jobId} ended before it ran (state ${job.state}${exit}${job.comment ? `: ${job.comment}` : ''})`,
+              { stage: 'queue', jobId: input.jobId },
+            );
+          }
         }
-        if (job.state === 'R' || job.state === 'E' || job.state === 'B') {
-          return { execHost: job.execHost ?? 'unknown', startedAtMs: Date.now() };
+        // Running but no start line (a custom script, a slow shared filesystem): trust qstat after a grace.
+        if (runningSeen && Date.now() - runningSeen.atMs > qstatEveryMs) {
+          return { execHost: runningSeen.host ?? 'unknown', startedAtMs: runningSeen.atMs };
         }
-        if (!QUEUED_STATES.has(job.state)) {
+        if (!runningSeen && Date.now() > deadlineMs) {
           throw new JobVanished(
-            `job ${input.jobId} ended before it ran (state ${job.state}${job.exitStatus !== undefined ? `, Exit_status ${job.exitStatus}` : ''}${job.comment ? `: ${job.comment}` : ''})`,
+            `job ${input.jobId} still queued after ${Math.round(input.timeoutSec / input.timeScale)} s${comment ? ` (${comment})` : ''}; raise timeouts.queueWaitSec or pick another queue`,
             { stage: 'queue', jobId: input.jobId },
           );
         }
-        if (Date.now() > deadlineMs) {
-          throw new JobVanished(
-            `job ${input.jobId} still queued after ${Math.round(input.timeoutSec / input.timeScale)} s${job.comment ? ` (${job.comment})` : ''}; raise timeouts.queueWaitSec or pick another queue`,
-            { stage: 'queue', jobId: input.jobId },
-          );
-        }
-        heartbeat({ deadlineMs, state: job.state, comment: job.comment });
-        await sleep(pollIntervalMs(input.cluster, input.timeScale));
+        heartbeat({ deadlineMs, comment });
+        await sleep(probeIntervalMs(input.timeScale));
       }
     },
 

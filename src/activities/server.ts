@@ -2,13 +2,12 @@
 // engine dies, and succeed when /health answers 200 and /v1/models lists the model.
 import { heartbeat, sleep } from '@temporalio/activity';
 import { request } from 'undici';
-import { RUN_FILES } from '../jobs/job-script';
 import { JobVanished, ServerFailed, ServerStartTimeout } from '../lib/errors';
-import { shQuote } from '../lib/shell';
 import { parseStartupLog } from '../server/vllm-log';
 import type { ClusterSpec } from '../spec/schema';
 import type { Transport } from '../transport/types';
 import { reachServer } from './reach';
+import { readRunFiles } from './run-files';
 import type { ServerEndpoint, WaitForReadyInput } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { pollIntervalMs, probeIntervalMs } from './timing';
@@ -24,7 +23,7 @@ export function serverActivities(deps: ActivityDeps) {
       const qstatEveryMs = pollIntervalMs(input.cluster, input.timeScale);
       let lastQstatMs = 0;
       for (;;) {
-        const { log, endpoint } = await readRunFiles(transport, input.runDir);
+        const { log, endpointHost } = await readRunFiles(transport, input.runDir);
         const startup = parseStartupLog(log);
         const logTail = tail(log, LOG_TAIL_LINES);
         if (startup.stage === 'failed') {
@@ -47,10 +46,10 @@ export function serverActivities(deps: ActivityDeps) {
             });
           }
         }
-        const model = endpoint && (await servedModel(input.cluster, transport, endpoint.host, input.port));
-        if (endpoint && model) {
+        const model = endpointHost && (await servedModel(input.cluster, transport, endpointHost, input.port));
+        if (endpointHost && model) {
           return {
-            host: endpoint.host,
+            host: endpointHost,
             port: input.port,
             startupSec: (Date.now() - input.jobStartedAtMs) / 1000 / input.timeScale,
             modelMemoryGiB: startup.modelMemoryGiB,
@@ -69,20 +68,6 @@ export function serverActivities(deps: ActivityDeps) {
       }
     },
   };
-}
-
-async function readRunFiles(
-  transport: Transport,
-  runDir: string,
-): Promise<{ log: string; endpoint?: { host: string } }> {
-  const dir = runDir.startsWith('/') ? shQuote(runDir) : `"$HOME"/${shQuote(runDir)}`;
-  // One round trip: the endpoint file, a separator, then the log's tail.
-  const res = await transport.exec(
-    `cat ${dir}/${RUN_FILES.endpoint} 2>/dev/null; echo '<<vsweep-log>>'; tail -n 400 ${dir}/${RUN_FILES.log} 2>/dev/null; true`,
-  );
-  const [head, log = ''] = res.stdout.split('<<vsweep-log>>\n');
-  const [host] = head.trim().split(/\s+/);
-  return { log, endpoint: host ? { host } : undefined };
 }
 
 /** The served model's id once /health is 200 and /v1/models lists it; undefined while starting. */

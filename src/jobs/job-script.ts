@@ -46,7 +46,8 @@ export function renderJobScript(input: JobScriptInput): string {
     `RUN_DIR=${inHome(input.runDir)}`,
     'mkdir -p "$RUN_DIR"',
     `exec >>"$RUN_DIR/${RUN_FILES.log}" 2>&1`,
-    'echo "vsweep: job ${PBS_JOBID:-?} on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ)"',
+    // The first line tells the worker the job started, where and when (ms, UTC), without asking qstat.
+    'echo "vsweep: job ${PBS_JOBID:-?} on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"',
     // Where the server listens: node name and port, read by the controller to reach it.
     `printf '%s %s\\n' "$(hostname)" ${input.port} >"$RUN_DIR/${RUN_FILES.endpoint}"`,
     ...input.setup,

@@ -101,6 +101,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
     enter('queue', queueTimeoutSec, `**${config.label}**: job ${jobId} queued`);
     const started = await longActivities(queueTimeoutSec).waitForJobStart({
       ...jobRef(jobId),
+      runDir,
       timeoutSec: queueTimeoutSec,
     });
     progress.host = started.execHost;

@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parseJobStart } from '../../src/activities/run-files';
 import { renderJobScript } from '../../src/jobs/job-script';
 import type { ServerConfigPlan } from '../../src/plan/plan';
 
@@ -46,8 +47,27 @@ describe('job script', () => {
       assert.ok(log.includes("ARG[it's $(id) `x`]"), 'metacharacters arrive literally');
       assert.ok(log.includes("ENV[a'b $HOME]"), 'env values are not expanded');
       assert.equal(readFileSync(join(dir, 'runs/s1/1A/endpoint'), 'utf8'), 'hopper-46 8000\n');
+      const start = parseJobStart(log.replace('job ?', 'job 7.pbs'), '7.pbs');
+      assert.equal(start?.host, 'hopper-46');
+      assert.ok(Math.abs((start?.atMs ?? 0) - Date.now()) < 60_000, 'the start time is now, in UTC');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('job start line', () => {
+  it('is found for this job id only, with millisecond UTC time and the node', () => {
+    const log = [
+      'vsweep: job 1001.pbs on hopper-30 at 2026-11-29T07:00:00.000Z',
+      'old server output',
+      'vsweep: job 1002.pbs on hopper-46 at 2026-11-29T07:10:05.123Z',
+    ].join('\n');
+    assert.deepEqual(parseJobStart(log, '1002.pbs'), {
+      host: 'hopper-46',
+      atMs: Date.UTC(2026, 10, 29, 7, 10, 5, 123),
+    });
+    assert.equal(parseJobStart(log, '1003.pbs'), undefined);
+    assert.equal(parseJobStart('vsweep: job 1002.pbs on h at garbage', '1002.pbs'), undefined);
   });
 });

@@ -1,12 +1,11 @@
 // Shared by the simulated PBS tests: start a sim in a temp dir, run shell commands against it, poll.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobFromRecord, type PbsJob } from '../../../src/scheduler/pbs/model';
 import { parseQstatJson } from '../../../src/scheduler/pbs/qstat-json';
 import { startPbsSim, type PbsSim, type PbsSimOptions } from '../../../src/sim/pbs/server';
-import type { ExecOptions, ExecResult, Transport } from '../../../src/transport/types';
+import { LocalShellTransport } from '../../../src/transport/local';
 
 /** Every simulated duration in test jobs runs 100x faster (queue wait 30-100 ms, kill_delay 100 ms). */
 export const FAST = 'VSWEEP_TIME_SCALE=0.01';
@@ -14,39 +13,8 @@ export const FAST = 'VSWEEP_TIME_SCALE=0.01';
 export interface TestSim {
   sim: PbsSim;
   workDir: string;
-  shell: LocalShell;
+  shell: LocalShellTransport;
   close(): Promise<void>;
-}
-
-/** The tiny local Transport: `bash -c` with the sim's shims first on PATH, cwd = the user's work dir. */
-export class LocalShell implements Transport {
-  readonly description = 'local shell (pbs sim)';
-  constructor(
-    private readonly binDir: string,
-    private readonly cwd: string,
-  ) {}
-
-  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('bash', ['-c', command], {
-        cwd: this.cwd,
-        env: { ...process.env, PATH: `${this.binDir}:${process.env.PATH}`, USER: 'alice' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ stdout, stderr, code }));
-      child.stdin.end(options.stdin ?? '');
-    });
-  }
-
-  async openTunnel(host: string, port: number) {
-    return { host, port, close: async () => {} };
-  }
-
-  async close() {}
 }
 
 export async function startTestSim(options: Partial<PbsSimOptions> = {}): Promise<TestSim> {
@@ -59,7 +27,7 @@ export async function startTestSim(options: Partial<PbsSimOptions> = {}): Promis
   return {
     sim,
     workDir,
-    shell: new LocalShell(sim.binDir, workDir),
+    shell: new LocalShellTransport({ cwd: workDir, pathPrepend: [sim.binDir], env: { USER: 'alice' } }),
     async close() {
       await sim.close();
       rmSync(root, { recursive: true, force: true });
@@ -83,7 +51,7 @@ export async function waitFor<T>(
 }
 
 /** One job as `qstat -x -f -F json` reports it, or undefined when unknown. */
-export async function qstatJob(shell: LocalShell, jobId: string): Promise<PbsJob | undefined> {
+export async function qstatJob(shell: LocalShellTransport, jobId: string): Promise<PbsJob | undefined> {
   const result = await shell.exec(`qstat -x -f -F json ${jobId}`);
   const record = parseQstatJson(result.stdout).records[0];
   return record && jobFromRecord(record);
@@ -91,7 +59,7 @@ export async function qstatJob(shell: LocalShell, jobId: string): Promise<PbsJob
 
 /** Wait until the job reaches `state`; returns its attributes then. */
 export function waitForState(
-  shell: LocalShell,
+  shell: LocalShellTransport,
   jobId: string,
   state: string,
   timeoutMs?: number,
