@@ -11,6 +11,7 @@ import { isServing, startDevServer } from '../temporal/devserver';
 import { startWorker } from '../worker';
 import { applyOverrides } from './overrides';
 import { followSweep } from './progress';
+import { untilSignal } from './services';
 
 export interface DemoOptions {
   spec: string;
@@ -60,7 +61,21 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     say(
       `sweep ${sweepId} started (${spec.timeScale === 1 ? 'real time' : `time scale ${spec.timeScale}`}); progress:`,
     );
-    await followSweep(client, sweepId);
+    const watching = new AbortController();
+    const outcome = await Promise.race([
+      followSweep(client, sweepId, undefined, watching.signal).then(() => 'done' as const),
+      untilSignal(),
+    ]);
+    watching.abort();
+    if (outcome !== 'done') {
+      // Ctrl-C: cancel the sweep so every workflow deletes its job, wait for that, then stop.
+      say(`${outcome}: cancelling ${sweepId}; its jobs are being deleted...`);
+      const handle = client.workflow.getHandle(sweepId);
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+      await client.connection.close();
+      return;
+    }
     const report = renderMarkdown(await getSweepResult(client, sweepId));
     const reportFile = resolve(opts.out ?? join(stateDir(), 'reports', `${sweepId}.md`));
     mkdirSync(resolve(reportFile, '..'), { recursive: true });

@@ -124,6 +124,11 @@ program
     runDemo({ ...opts, ...globals() }),
   );
 
+// `vsweep report ... | head` closes stdout early: that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof VsweepError) console.error(err.message);
   else console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));

@@ -22,15 +22,16 @@ export function formatConfigLine(
   return `${c.label.padEnd(8)} ${c.stage.padEnd(8)}${clock}${phase}${samples}${where ? `  (${where})` : ''}${outcome}`;
 }
 
-/** Print progress until the sweep's workflow closes. */
+/** Print progress until the sweep's workflow closes (or `signal` aborts the watching, not the sweep). */
 export async function followSweep(
   client: Client,
   sweepId: string,
   write = (s: string) => process.stdout.write(s),
+  signal?: AbortSignal,
 ): Promise<void> {
   const last = new Map<string, { key: string; atMs: number }>();
   const startMs = Date.now();
-  for (;;) {
+  while (!signal?.aborted) {
     let status: SweepStatus;
     try {
       status = await getSweepStatus(client, sweepId);

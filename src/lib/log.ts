@@ -41,6 +41,11 @@ export function installTemporalLogger(log: Logger = logger): void {
     log[method](fields, message);
   };
   Runtime.install({
+    // vsweep's commands handle SIGINT/SIGTERM themselves (cancel, delete jobs, then stop the worker);
+    // the SDK's default would shut the worker down first and leave nobody to run the teardown.
+    shutdownSignals: [],
+    // The SDK's Rust core logs to stderr by default; forward them into the same pino log.
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
     logger: {
       log: emit,
       trace: (m, meta) => emit('TRACE', m, meta),
