@@ -8,7 +8,8 @@ import { installTemporalLogger, logger as rootLogger } from './lib/log';
 import { stateDir } from './lib/paths';
 import { PbsScheduler } from './scheduler/pbs/pbs';
 import type { ClusterSpec } from './spec/schema';
-import { TransportPool, type TransportConfig } from './transport';
+import { TransportPool, transportKey, type TransportConfig } from './transport';
+import { JobPoller } from './activities/job-poller';
 
 export interface WorkerOptions {
   address: string;
@@ -48,10 +49,20 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const log = opts.logger ?? rootLogger;
   installTemporalLogger(log);
   const pool = new TransportPool({ logger: log });
+  const schedulerFor = (cluster: ClusterSpec) =>
+    new PbsScheduler(pool.get(transportConfigFor(cluster)), { commands: cluster.commands });
+  // One poller per login node: every waiting activity shares its batched qstat.
+  const pollers = new Map<string, JobPoller>();
+  const pollerFor = (cluster: ClusterSpec) => {
+    const key = transportKey(transportConfigFor(cluster));
+    let poller = pollers.get(key);
+    if (!poller) pollers.set(key, (poller = new JobPoller(schedulerFor(cluster))));
+    return poller;
+  };
   const activities = createActivities({
     transportFor: (cluster) => pool.get(transportConfigFor(cluster)),
-    schedulerFor: (cluster) =>
-      new PbsScheduler(pool.get(transportConfigFor(cluster)), { commands: cluster.commands }),
+    schedulerFor,
+    jobStatus: (cluster, jobId, maxAgeMs) => pollerFor(cluster).status(jobId, maxAgeMs),
     resultsDir: opts.resultsDir ?? join(stateDir(), 'results'),
     logger: log,
   });

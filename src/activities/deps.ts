@@ -1,5 +1,6 @@
 // What activities need from the worker process: connections, a results folder, a logger.
 import type { Logger } from 'pino';
+import type { PbsJob } from '../scheduler/pbs/model';
 import type { PbsScheduler } from '../scheduler/pbs/pbs';
 import type { ClusterSpec } from '../spec/schema';
 import type { Transport } from '../transport/types';
@@ -8,6 +9,8 @@ export interface ActivityDeps {
   /** One shared transport per cluster (one SSH connection per login node). */
   transportFor(cluster: ClusterSpec): Transport;
   schedulerFor(cluster: ClusterSpec): PbsScheduler;
+  /** The job's status from the worker's shared, batched qstat poll, at most `maxAgeMs` old. */
+  jobStatus(cluster: ClusterSpec, jobId: string, maxAgeMs: number): Promise<PbsJob | 'unknown'>;
   /** Where per-request records are written (JSONL per experiment and dataset). */
   resultsDir: string;
   logger: Logger;

@@ -1,6 +1,7 @@
 // Job activities: submit, wait in the queue, delete. Thin: the PBS adapter does the work.
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
-import { JobVanished } from '../lib/errors';
+import { JobVanished, SchedulerUnavailable } from '../lib/errors';
+import type { PbsScheduler } from '../scheduler/pbs/pbs';
 import type { JobRef, SubmitJobInput, WaitForStartResult } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { firstExecHost } from '../scheduler/pbs/model';
@@ -12,23 +13,41 @@ const RUNNING_STATES = new Set(['R', 'E', 'B', 'S', 'U']);
 
 export function jobActivities(deps: ActivityDeps) {
   return {
-    async submitJob(input: SubmitJobInput): Promise<{ jobId: string }> {
+    /**
+     * Submit once. Every attempt first looks for a job this run already queued (same unique name and
+     * VSWEEP_RUN_ID) and adopts it; a qsub whose outcome is unknown is resolved by looking, not by
+     * submitting again.
+     */
+    async submitJob(input: SubmitJobInput): Promise<{ jobId: string; adopted: boolean }> {
       const scheduler = deps.schedulerFor(input.cluster);
+      const log = deps.logger.child({ sweepId: input.sweepId, configKey: input.configKey, stage: 'submit' });
+      const adopted = await findOwnJob(scheduler, input.jobName, input.runId);
+      if (adopted) {
+        log.info({ jobId: adopted }, 'adopted the job an earlier attempt submitted');
+        return { jobId: adopted, adopted: true };
+      }
       const vars: Record<string, string> = { VSWEEP_RUN_ID: input.runId };
       if (input.timeScale !== 1) vars.VSWEEP_TIME_SCALE = String(input.timeScale);
-      const jobId = await scheduler.submit({
-        script: input.script,
-        name: input.jobName,
-        queue: input.cluster.queue,
-        select: input.cluster.select,
-        walltime: input.cluster.walltime,
-        vars,
-      });
-      deps.logger.info(
-        { sweepId: input.sweepId, configKey: input.configKey, stage: 'submit', jobId },
-        'job submitted',
-      );
-      return { jobId };
+      try {
+        const jobId = await scheduler.submit({
+          script: input.script,
+          name: input.jobName,
+          queue: input.cluster.queue,
+          select: input.cluster.select,
+          walltime: input.cluster.walltime,
+          vars,
+        });
+        log.info({ jobId }, 'job submitted');
+        return { jobId, adopted: false };
+      } catch (err) {
+        if (!(err instanceof SchedulerUnavailable)) throw err;
+        const found = await findOwnJob(scheduler, input.jobName, input.runId).catch(() => undefined);
+        if (found) {
+          log.info({ jobId: found }, 'qsub outcome was unknown; found the job it queued');
+          return { jobId: found, adopted: true };
+        }
+        throw err; // retryable: the next attempt looks again before submitting
+      }
     },
 
     /**
@@ -39,7 +58,6 @@ export function jobActivities(deps: ActivityDeps) {
     async waitForJobStart(
       input: JobRef & { runDir: string; timeoutSec: number },
     ): Promise<WaitForStartResult> {
-      const scheduler = deps.schedulerFor(input.cluster);
       const transport = deps.transportFor(input.cluster);
       // A retried attempt keeps the first attempt's deadline: a worker crash does not extend the wait.
       const resumed = activityInfo().heartbeatDetails as { deadlineMs?: number } | undefined;
@@ -53,8 +71,8 @@ export function jobActivities(deps: ActivityDeps) {
         if (start) return { execHost: start.host, startedAtMs: start.atMs };
         if (Date.now() - lastQstatMs >= qstatEveryMs) {
           lastQstatMs = Date.now();
-          const job = (await scheduler.status([input.jobId])).get(input.jobId);
-          if (job === undefined || job === 'unknown') {
+          const job = await deps.jobStatus(input.cluster, input.jobId, qstatEveryMs);
+          if (job === 'unknown') {
             throw new JobVanished(
               `job ${input.jobId} disappeared from the queue before it ran (rejected by routing, or deleted)`,
               { stage: 'queue', jobId: input.jobId },
@@ -105,4 +123,19 @@ export function jobActivities(deps: ActivityDeps) {
       return { deleted };
     },
   };
+}
+
+/** The job carrying this run's identity (name and VSWEEP_RUN_ID), if one was queued already. */
+export async function findOwnJob(
+  scheduler: PbsScheduler,
+  jobName: string,
+  runId: string,
+): Promise<string | undefined> {
+  const ids = await scheduler.findByName(jobName);
+  if (ids.length === 0) return undefined;
+  const statuses = await scheduler.status(ids);
+  return ids.find((id) => {
+    const job = statuses.get(id);
+    return job !== undefined && job !== 'unknown' && job.variables.VSWEEP_RUN_ID === runId;
+  });
 }

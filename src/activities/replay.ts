@@ -1,6 +1,6 @@
 // Warmup and dataset replay: stream every sample, keep the raw record on disk, return spec-time figures.
 import { activityInfo, heartbeat } from '@temporalio/activity';
-import { appendFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset, type Sample } from '../datasets/load';
 import { ServerFailed } from '../lib/errors';
@@ -43,8 +43,12 @@ export function replayActivities(deps: ActivityDeps) {
       const dir = join(deps.resultsDir, input.sweepId, input.configKey);
       mkdirSync(dir, { recursive: true });
       const recordsFile = join(dir, `${input.experimentId}.${input.dataset}.jsonl`);
-      // Samples already recorded by an earlier attempt are kept, not measured again.
-      const done = readRecords(recordsFile);
+      // Samples an earlier attempt measured are kept, not measured again: from the heartbeat (durable in
+      // Temporal, any worker) or this machine's file, whichever holds more. A sample that was in flight
+      // when a worker died was never recorded, so it is sent again and counted once.
+      const durable = (activityInfo().heartbeatDetails as ReplayHeartbeat | undefined)?.records ?? [];
+      const done = longestPrefix(samples, durable, readRecords(recordsFile));
+      writeFileSync(recordsFile, done.map((r) => JSON.stringify(r) + '\n').join(''));
       const transport = deps.transportFor(input.cluster);
       const tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
       const log = deps.logger.child({
@@ -68,8 +72,8 @@ export function replayActivities(deps: ActivityDeps) {
           heartbeat({
             samplesDone: done.length,
             samplesTotal: samples.length,
-            attempt: activityInfo().attempt,
-          });
+            records: done,
+          } satisfies ReplayHeartbeat);
         }
       } finally {
         await tunnel.close();
@@ -82,6 +86,18 @@ export function replayActivities(deps: ActivityDeps) {
 interface StoredRecord extends RequestRecord {
   sampleId: string;
   timeScale: number;
+}
+
+interface ReplayHeartbeat {
+  samplesDone: number;
+  samplesTotal: number;
+  records: StoredRecord[];
+}
+
+/** The longer of two record lists that follow the dataset's order (anything else is not trusted). */
+export function longestPrefix(samples: Sample[], ...candidates: StoredRecord[][]): StoredRecord[] {
+  const valid = candidates.filter((records) => records.every((r, i) => samples[i]?.id === r.sampleId));
+  return [...(valid.sort((a, b) => b.length - a.length)[0] ?? [])];
 }
 
 function requestBody(sample: Sample, endpoint: 'completions' | 'chat') {

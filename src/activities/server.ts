@@ -18,7 +18,6 @@ export function serverActivities(deps: ActivityDeps) {
   return {
     async waitForServerReady(input: WaitForReadyInput): Promise<ServerEndpoint> {
       const transport = deps.transportFor(input.cluster);
-      const scheduler = deps.schedulerFor(input.cluster);
       const ctx = { stage: 'load', jobId: input.jobId };
       const qstatEveryMs = pollIntervalMs(input.cluster, input.timeScale);
       let lastQstatMs = 0;
@@ -34,10 +33,10 @@ export function serverActivities(deps: ActivityDeps) {
         }
         if (Date.now() - lastQstatMs >= qstatEveryMs) {
           lastQstatMs = Date.now();
-          const job = (await scheduler.status([input.jobId])).get(input.jobId);
-          if (job === undefined || job === 'unknown' || job.state === 'F' || job.state === 'E') {
+          const job = await deps.jobStatus(input.cluster, input.jobId, qstatEveryMs);
+          if (job === 'unknown' || job.state === 'F' || job.state === 'E') {
             const why =
-              job && job !== 'unknown'
+              job !== 'unknown'
                 ? `state ${job.state}${job.comment ? `: ${job.comment}` : ''}`
                 : 'unknown to the scheduler';
             throw new JobVanished(`job ${input.jobId} ended while the server was starting (${why})`, {

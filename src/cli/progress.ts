@@ -17,7 +17,11 @@ export function formatConfigLine(
   const phase = c.activity?.stage
     ? ` [${String(c.activity.stage)}${c.activity.progress ? `: ${String(c.activity.progress)}` : ''}]`
     : '';
-  const samples = c.samplesTotal ? ` ${c.samplesDone}/${c.samplesTotal} datasets` : '';
+  const inDataset =
+    typeof c.activity?.samplesDone === 'number'
+      ? ` samples ${c.activity.samplesDone}/${String(c.activity.samplesTotal)},`
+      : '';
+  const samples = c.samplesTotal ? `${inDataset} ${c.samplesDone}/${c.samplesTotal} datasets` : '';
   const outcome = c.outcome ? ` -> ${c.outcome}${c.reason ? `: ${c.reason}` : ''}` : '';
   return `${c.label.padEnd(8)} ${c.stage.padEnd(8)}${clock}${phase}${samples}${where ? `  (${where})` : ''}${outcome}`;
 }

@@ -26,10 +26,11 @@ const quick = wf.proxyActivities<Activities>({
 });
 
 /** Long waits: each attempt heartbeats; a new worker resumes the same wait (same deadline, same job). */
-function longActivities(timeoutSec: number) {
+function longActivities(timeoutSec: number, timeScale: number) {
   return wf.proxyActivities<Activities>({
     startToCloseTimeout: (Math.ceil(timeoutSec) + 120) * 1000,
-    heartbeatTimeout: 60_000,
+    // How soon a dead worker's wait is picked up by another: 60 s, shorter on a sped-up simulator.
+    heartbeatTimeout: Math.round(Math.min(60, Math.max(10, 60 * timeScale)) * 1000),
     retry: { ...retry, maximumAttempts: 20 },
   });
 }
@@ -99,7 +100,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
     stage = 'queue';
     const queueTimeoutSec = input.queueWaitSec * timeScale;
     enter('queue', queueTimeoutSec, `**${config.label}**: job ${jobId} queued`);
-    const started = await longActivities(queueTimeoutSec).waitForJobStart({
+    const started = await longActivities(queueTimeoutSec, timeScale).waitForJobStart({
       ...jobRef(jobId),
       runDir,
       timeoutSec: queueTimeoutSec,
@@ -114,7 +115,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
       loadTimeoutSec,
       `**${config.label}**: model load on ${started.execHost}, timeout ${input.loadTimeout.totalSec} s (${input.loadTimeout.explanation})`,
     );
-    const endpoint = await longActivities(loadTimeoutSec).waitForServerReady({
+    const endpoint = await longActivities(loadTimeoutSec, timeScale).waitForServerReady({
       ...jobRef(jobId),
       runDir,
       port: input.port,
@@ -130,7 +131,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
     });
 
     // A dataset may hold many samples: liveness comes from heartbeats, not from this bound.
-    const replayActs = longActivities(24 * 3600);
+    const replayActs = longActivities(24 * 3600, timeScale);
     if (input.workload.warmupRequests > 0) {
       stage = 'warmup';
       enter('warmup');
