@@ -1,0 +1,116 @@
+// Judges every config/dataset of a sweep against its baseline runs, metric by metric.
+import { describeConfig } from '../report/markdown';
+import type { ResultsStore } from '../store';
+import type { SweepResult } from '../workflows/types';
+import { compareToBaseline, type Comparison, type Direction, type Verdict } from './compare';
+
+/** The per-sample metrics judged, and which way is better for each. */
+export const METRICS = {
+  tokensPerSec: { direction: 'higher-is-better', label: 'TPS' },
+  latencySec: { direction: 'lower-is-better', label: 'Latency (s)' },
+  ttftSec: { direction: 'lower-is-better', label: 'TTFT (s)' },
+} as const satisfies Record<string, { direction: Direction; label: string }>;
+export type MetricName = keyof typeof METRICS;
+
+/** One earlier good run's per-sample values of each metric. */
+export type BaselineRun = Record<MetricName, number[]>;
+export interface RowKey {
+  specName: string;
+  configKey: string;
+  experimentId: string;
+  dataset: string;
+}
+/** Baseline runs for one row, oldest first; none when it has no history yet. */
+export type BaselineSource = (row: RowKey) => BaselineRun[];
+
+export type RowVerdict = Verdict | 'failed';
+
+export interface RowCheck {
+  experimentId: string;
+  configKey: string;
+  config: string;
+  dataset: string;
+  verdict: RowVerdict;
+  /** Absent when the row failed. */
+  metrics?: Record<MetricName, Comparison>;
+  reason?: string;
+}
+
+export interface RegressionSummary {
+  sweepId: string;
+  specName: string;
+  model: string;
+  rows: RowCheck[];
+  counts: Record<RowVerdict, number>;
+}
+
+export interface SummaryOptions {
+  minEffectPct?: number;
+  alpha?: number;
+}
+
+export function regressionSummary(
+  sweep: SweepResult,
+  baselines: BaselineSource,
+  options: SummaryOptions = {},
+): RegressionSummary {
+  const rows: RowCheck[] = [];
+  for (const config of sweep.configs) {
+    for (const row of config.rows) {
+      const common = {
+        experimentId: row.experimentId,
+        configKey: config.configKey,
+        config: describeConfig(config.flags, sweep.varyingFlags),
+        dataset: row.dataset,
+      };
+      const ok = (row.run?.samples ?? []).filter((s) => s.ok);
+      if (row.outcome !== 'ok' || ok.length === 0) {
+        rows.push({
+          ...common,
+          verdict: 'failed',
+          reason: row.reason ?? `${row.outcome} with no successful samples`,
+        });
+        continue;
+      }
+      const runs = baselines({ specName: sweep.specName, ...common });
+      const metrics = Object.fromEntries(
+        (Object.keys(METRICS) as MetricName[]).map((name) => [
+          name,
+          compareToBaseline(
+            ok.map((s) => s[name]),
+            runs.map((run) => run[name]),
+            { direction: METRICS[name].direction, ...options },
+          ),
+        ]),
+      ) as Record<MetricName, Comparison>;
+      rows.push({ ...common, verdict: worst(Object.values(metrics).map((m) => m.verdict)), metrics });
+    }
+  }
+  const counts = { regression: 0, improvement: 0, 'no-change': 0, 'insufficient-data': 0, failed: 0 };
+  for (const row of rows) counts[row.verdict]++;
+  return { sweepId: sweep.sweepId, specName: sweep.specName, model: sweep.model, rows, counts };
+}
+
+/** A row regresses if any metric does; it improves only if none regresses. */
+function worst(verdicts: Verdict[]): Verdict {
+  const order: Verdict[] = ['regression', 'improvement', 'no-change', 'insufficient-data'];
+  return order.find((v) => verdicts.includes(v)) ?? 'insufficient-data';
+}
+
+/** Baselines from the results store: the last N good runs, or one pinned sweep, never the sweep itself. */
+export function baselinesFromStore(
+  store: ResultsStore,
+  options: { lastN: number; pinnedSweepId?: string; excludeSweepId: string },
+): BaselineSource {
+  return (row) =>
+    store
+      .baseline({ specName: row.specName, configKey: row.configKey, dataset: row.dataset, ...options })
+      .map((run) => {
+        const ok = run.samples.filter((s) => s.ok);
+        return {
+          tokensPerSec: ok.map((s) => s.tokensPerSec),
+          latencySec: ok.map((s) => s.latencySec),
+          ttftSec: ok.map((s) => s.ttftSec),
+        };
+      });
+}

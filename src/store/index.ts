@@ -1,0 +1,6 @@
+// The results store's public face.
+export { openStore, deriveStatus } from './store';
+export type { ResultsStore } from './store';
+export type * from './types';
+export { runMetrics, percentile, mean } from './metrics';
+export type { RunMetrics, StoredSample } from './metrics';

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { baselinesFromStore, regressionSummary, slackPayload } from '../../src/regression';
+import { openStore, type ResultsStore } from '../../src/store';
+import { sweepResult } from '../helpers/sweep-result';
+
+describe('regression summary', () => {
+  let store: ResultsStore;
+  before(() => {
+    store = openStore(':memory:');
+    for (const [i, tps] of [10, 10.2, 9.9, 10.1].entries()) {
+      store.recordSweep(sweepResult({ sweepId: `n${i}`, tps, startedAt: `2026-11-0${i + 1}T02:00:00Z` }));
+    }
+  });
+  after(() => store.close());
+
+  it('flags the slowed config, the failed one, and leaves steady metrics alone', () => {
+    // Tonight: 1A is 20% slower and 2B failed to load.
+    const tonight = sweepResult({ sweepId: 'n4', tps: 8, startedAt: '2026-11-05T02:00:00Z', failB: true });
+    const summary = regressionSummary(tonight, baselinesFromStore(store, { lastN: 3, excludeSweepId: 'n4' }));
+    assert.deepEqual(summary.counts, {
+      regression: 2,
+      improvement: 0,
+      'no-change': 0,
+      'insufficient-data': 0,
+      failed: 2,
+    });
+    const a8k = summary.rows.find((r) => r.experimentId === '1A' && r.dataset === '8k')!;
+    assert.equal(a8k.verdict, 'regression');
+    assert.equal(a8k.metrics!.tokensPerSec.verdict, 'regression');
+    assert.equal(a8k.metrics!.latencySec.verdict, 'regression');
+    assert.equal(a8k.metrics!.ttftSec.verdict, 'no-change');
+    assert.equal(a8k.metrics!.tokensPerSec.baselineRuns, 3);
+    assert.equal(a8k.config, 'EP=on');
+    const b8k = summary.rows.find((r) => r.experimentId === '2B' && r.dataset === '8k')!;
+    assert.equal(b8k.verdict, 'failed');
+    assert.match(b8k.reason!, /not ready/);
+  });
+
+  it('a first-ever sweep has insufficient data everywhere', () => {
+    const first = sweepResult({ sweepId: 'other-1', specName: 'new-spec' });
+    const summary = regressionSummary(
+      first,
+      baselinesFromStore(store, { lastN: 3, excludeSweepId: 'other-1' }),
+    );
+    assert.equal(summary.counts['insufficient-data'], 4);
+  });
+
+  it('slackPayload lists flagged rows first, escapes markup and stays within Slack limits', () => {
+    const tonight = sweepResult({ sweepId: 'n5', tps: 8, failB: true });
+    tonight.configs[1]!.rows[0]!.reason = 'OOM <at> rank 0 & 1';
+    const summary = regressionSummary(tonight, baselinesFromStore(store, { lastN: 3, excludeSweepId: 'n5' }));
+    const payload = slackPayload(summary);
+    assert.match(payload.text, /2 regression\(s\), 2 failed/);
+    const sections = payload.blocks
+      .filter((b) => b.type === 'section')
+      .map((b) => (b.type === 'section' ? b.text.text : ''));
+    assert.match(sections[1]!, /:red_circle: \*1A \/ 8k\*/);
+    assert.match(sections[1]!, /TPS: 10\.1 → 8\.00 \(-20\.5%, p=0\.0072, 3 baseline runs/);
+    assert.ok(sections.some((s) => s.includes('OOM &lt;at&gt; rank 0 &amp; 1')));
+    assert.ok(!sections.some((s) => s.includes('<at>')));
+
+    // Hundreds of failing rows still make a message Slack accepts.
+    const many = { ...summary, rows: Array.from({ length: 300 }, () => summary.rows[2]!) };
+    const big = slackPayload(many);
+    assert.ok(big.blocks.length <= 50);
+    assert.ok(big.blocks.some((b) => b.type === 'context' && b.elements[0]!.text.includes('260 more rows')));
+  });
+});
