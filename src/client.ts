@@ -1,6 +1,7 @@
 // Client side: start sweeps, read their progress and results. Used by the CLI and the tests.
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import type { SweepSpec } from './spec/schema';
+import { Client, Connection, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import type { ReapedJob, ReapInput } from './activities/reap';
+import type { ClusterSpec, SweepSpec } from './spec/schema';
 import { SA_CLUSTER, SA_MODEL, SA_STAGE, SA_STATUS, SA_SWEEP_ID } from './workflows/search-attributes';
 import type { ConfigProgress, SweepProgress, SweepResult } from './workflows/types';
 
@@ -81,4 +82,55 @@ export async function getSweepStatus(client: Client, sweepId: string): Promise<S
 
 export async function getSweepResult(client: Client, sweepId: string): Promise<SweepResult> {
   return client.workflow.getHandle(sweepId).result() as Promise<SweepResult>;
+}
+
+/** Cancel a sweep: every server-config workflow deletes its job (teardown cannot be cancelled). */
+export async function cancelSweep(client: Client, sweepId: string, waitMs = 120_000): Promise<string> {
+  const handle = client.workflow.getHandle(sweepId);
+  await handle.cancel();
+  const closed = await Promise.race([
+    handle.result().then(
+      () => 'completed',
+      () => 'cancelled',
+    ),
+    new Promise<string>((resolve) => setTimeout(() => resolve('still closing'), waitMs).unref()),
+  ]);
+  return closed;
+}
+
+/** Run the janitor once on a cluster and return what it found (and deleted unless `dryRun`). */
+export async function reapOrphans(
+  client: Client,
+  cluster: ClusterSpec,
+  opts: { dryRun: boolean; taskQueue?: string },
+): Promise<ReapedJob[]> {
+  return client.workflow.execute('janitorWorkflow', {
+    args: [{ cluster, dryRun: opts.dryRun } satisfies ReapInput],
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowId: `vsweep-reap-${cluster.name}-${Date.now()}`,
+    staticSummary: `Reap orphan vsweep jobs on ${cluster.name}${opts.dryRun ? ' (dry run)' : ''}`,
+  });
+}
+
+/** A Temporal Schedule that runs the janitor on a cluster every `every` (e.g. `15m`). */
+export async function scheduleJanitor(
+  client: Client,
+  cluster: ClusterSpec,
+  every: string,
+  taskQueue = DEFAULT_TASK_QUEUE,
+): Promise<string> {
+  const scheduleId = `vsweep-janitor-${cluster.name}`;
+  await client.schedule.create({
+    scheduleId,
+    spec: { intervals: [{ every: every as `${number}m` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'janitorWorkflow',
+      args: [{ cluster, dryRun: false } satisfies ReapInput],
+      taskQueue,
+      staticSummary: `Reap orphan vsweep jobs on ${cluster.name}`,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP },
+  });
+  return scheduleId;
 }

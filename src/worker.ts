@@ -3,7 +3,8 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
-import { DEFAULT_TASK_QUEUE } from './client';
+import { connectClient, DEFAULT_TASK_QUEUE } from './client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { installTemporalLogger, logger as rootLogger } from './lib/log';
 import { stateDir } from './lib/paths';
 import { PbsScheduler } from './scheduler/pbs/pbs';
@@ -49,6 +50,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const log = opts.logger ?? rootLogger;
   installTemporalLogger(log);
   const pool = new TransportPool({ logger: log });
+  let clientPromise: Promise<Client> | undefined;
+  const client = () => (clientPromise ??= connectClient(opts.address, opts.namespace ?? 'default'));
   const schedulerFor = (cluster: ClusterSpec) =>
     new PbsScheduler(pool.get(transportConfigFor(cluster)), { commands: cluster.commands });
   // One poller per login node: every waiting activity shares its batched qstat.
@@ -63,6 +66,15 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     transportFor: (cluster) => pool.get(transportConfigFor(cluster)),
     schedulerFor,
     jobStatus: (cluster, jobId, maxAgeMs) => pollerFor(cluster).status(jobId, maxAgeMs),
+    workflowState: async (workflowId) => {
+      try {
+        const { status } = await (await client()).workflow.getHandle(workflowId).describe();
+        return status.name === 'RUNNING' ? 'running' : 'closed';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'unknown';
+        throw err;
+      }
+    },
     resultsDir: opts.resultsDir ?? join(stateDir(), 'results'),
     logger: log,
   });
@@ -82,6 +94,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const done = worker.run().finally(async () => {
     await pool.closeAll();
     await connection.close();
+    if (clientPromise) await (await clientPromise).connection.close();
   });
   return {
     worker,

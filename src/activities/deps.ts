@@ -11,6 +11,8 @@ export interface ActivityDeps {
   schedulerFor(cluster: ClusterSpec): PbsScheduler;
   /** The job's status from the worker's shared, batched qstat poll, at most `maxAgeMs` old. */
   jobStatus(cluster: ClusterSpec, jobId: string, maxAgeMs: number): Promise<PbsJob | 'unknown'>;
+  /** Whether the workflow that owns a job (its VSWEEP_RUN_ID) still runs. */
+  workflowState(workflowId: string): Promise<'running' | 'closed' | 'unknown'>;
   /** Where per-request records are written (JSONL per experiment and dataset). */
   resultsDir: string;
   logger: Logger;

@@ -2,6 +2,7 @@
 import type { ActivityDeps } from './deps';
 import { withFailureMapping } from './failures';
 import { jobActivities } from './job';
+import { reapActivities } from './reap';
 import { replayActivities } from './replay';
 import { serverActivities } from './server';
 
@@ -12,5 +13,6 @@ export function createActivities(deps: ActivityDeps) {
     ...jobActivities(deps),
     ...serverActivities(deps),
     ...replayActivities(deps),
+    ...reapActivities(deps),
   });
 }

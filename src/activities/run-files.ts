@@ -14,8 +14,9 @@ const SEPARATOR = '<<vsweep-log>>';
 
 export async function readRunFiles(transport: Transport, runDir: string, logLines = 400): Promise<RunFiles> {
   const dir = runDir.startsWith('/') ? shQuote(runDir) : `"$HOME"/${shQuote(runDir)}`;
+  // Touching the alive file tells the job's watchdog that its controller still lives.
   const res = await transport.exec(
-    `cat ${dir}/${RUN_FILES.endpoint} 2>/dev/null; echo '${SEPARATOR}'; ` +
+    `touch ${dir}/${RUN_FILES.alive} 2>/dev/null; cat ${dir}/${RUN_FILES.endpoint} 2>/dev/null; echo '${SEPARATOR}'; ` +
       `head -n 1 ${dir}/${RUN_FILES.log} 2>/dev/null; echo '${SEPARATOR}'; tail -n ${logLines} ${dir}/${RUN_FILES.log} 2>/dev/null; true`,
   );
   const [endpoint = '', first = '', log = ''] = res.stdout.split(`${SEPARATOR}\n`);

@@ -2,11 +2,14 @@
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import {
+  cancelSweep,
   connectClient,
   DEFAULT_ADDRESS,
   DEFAULT_TASK_QUEUE,
   getSweepResult,
   getSweepStatus,
+  reapOrphans,
+  scheduleJanitor,
   startSweep,
 } from '../client';
 import { VsweepError } from '../lib/errors';
@@ -87,6 +90,44 @@ program
     const text = opts.format === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderMarkdown(result);
     if (opts.out) writeFileSync(opts.out, text);
     else process.stdout.write(text);
+  });
+
+program
+  .command('cancel <sweep>')
+  .description('cancel a sweep: every job it submitted is deleted (qdel) before its workflow closes')
+  .action(async (sweepId: string) => {
+    const client = await connectClient(globals().address, globals().namespace);
+    console.log(`${sweepId}: ${await cancelSweep(client, sweepId)}`);
+  });
+
+program
+  .command('reap <spec>')
+  .description("delete the cluster's vsweep jobs whose workflow is closed or unknown (run by a worker)")
+  .option('--dry-run', 'list them, delete nothing')
+  .action(async (file: string, opts: { dryRun?: boolean }) => {
+    const spec = loadSpecFile(file);
+    const client = await connectClient(globals().address, globals().namespace);
+    const jobs = await reapOrphans(client, spec.cluster, {
+      dryRun: !!opts.dryRun,
+      taskQueue: globals().taskQueue,
+    });
+    if (jobs.length === 0) console.log(`no vsweep jobs on ${spec.cluster.name}`);
+    for (const j of jobs) {
+      const what =
+        j.owner === 'running' ? 'kept (its workflow runs)' : j.deleted ? 'deleted' : 'orphan (dry run)';
+      console.log(`${j.jobId}  ${j.state}  ${j.runId}  workflow ${j.owner}  -> ${what}`);
+    }
+  });
+
+program
+  .command('janitor <spec>')
+  .description("schedule the reaper on the spec's cluster (a Temporal Schedule)")
+  .option('--every <interval>', 'how often, e.g. 15m or 1h', '15m')
+  .action(async (file: string, opts: { every: string }) => {
+    const spec = loadSpecFile(file);
+    const client = await connectClient(globals().address, globals().namespace);
+    const id = await scheduleJanitor(client, spec.cluster, opts.every, globals().taskQueue);
+    console.log(`schedule ${id}: reaps orphan jobs on ${spec.cluster.name} every ${opts.every}`);
   });
 
 program

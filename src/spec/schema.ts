@@ -71,6 +71,8 @@ export const clusterSchema = z
     /** Node name -> address, for sites where node names do not resolve from the worker. */
     hostAliases: z.record(z.string(), z.string()).default({}),
     pollIntervalSec: z.number().positive().default(30),
+    /** The job stops its server when no worker has looked at it for this long (0 = never). */
+    controllerSilenceSec: z.number().min(0).default(3600),
     commands: z
       .object({ qsub: z.string(), qstat: z.string(), qdel: z.string(), qselect: z.string() })
       .partial()

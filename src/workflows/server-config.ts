@@ -20,10 +20,17 @@ const retry: wf.RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
 };
 
-const quick = wf.proxyActivities<Activities>({
-  startToCloseTimeout: 120_000,
-  retry: { ...retry, maximumAttempts: 10 },
-});
+/**
+ * Short scheduler calls (submit, teardown). They do not heartbeat, so a worker that dies during one is
+ * noticed only at this timeout; it is safe to cut short because submit adopts and qdel is idempotent.
+ * 120 s on a real cluster; on a sped-up simulator scaled down to 15 s, as the heartbeat timeout is.
+ */
+function quickActivities(timeScale: number) {
+  return wf.proxyActivities<Activities>({
+    startToCloseTimeout: Math.round(Math.min(120, Math.max(15, 120 * timeScale)) * 1000),
+    retry: { ...retry, maximumAttempts: 10 },
+  });
+}
 
 /** Long waits: each attempt heartbeats; a new worker resumes the same wait (same deadline, same job). */
 function longActivities(timeoutSec: number, timeScale: number) {
@@ -71,6 +78,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
   const jobName = jobNameFor(input.sweepId, config.key);
   const runId = `${input.sweepId}.${config.key}`;
   const jobRef = (jobId: string) => ({ cluster: input.cluster, jobId, timeScale });
+  const quick = quickActivities(timeScale);
   let jobId: string | undefined;
   let submitted = false;
   let stage: Stage = 'submit';
@@ -84,6 +92,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
       port: input.port,
       runDir,
       setup: input.cluster.setup,
+      controllerSilenceSec: input.cluster.controllerSilenceSec * timeScale,
     });
     submitted = true;
     ({ jobId } = await quick.submitJob({
@@ -96,6 +105,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
       timeScale,
     }));
     progress.jobId = jobId;
+    result.jobId = jobId;
 
     stage = 'queue';
     const queueTimeoutSec = input.queueWaitSec * timeScale;
@@ -135,7 +145,13 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
     if (input.workload.warmupRequests > 0) {
       stage = 'warmup';
       enter('warmup');
-      await replayActs.warmup({ cluster: input.cluster, endpoint, workload: input.workload, timeScale });
+      await replayActs.warmup({
+        cluster: input.cluster,
+        endpoint,
+        workload: input.workload,
+        timeScale,
+        job: { jobId, runDir },
+      });
     }
 
     stage = 'replay';
@@ -152,6 +168,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
           datasetSpec: input.datasets[dataset],
           workload: input.workload,
           timeScale,
+          job: { jobId, runDir },
         });
         const failed = run.samples.filter((s) => !s.ok);
         result.rows.push({

@@ -164,6 +164,8 @@ export interface ReplayInput {
   datasetSpec: DatasetSpec;
   workload: WorkloadSpec;
   timeScale: number;
+  /** The job serving the endpoint and its run directory: a failed request is checked against them. */
+  job?: ServingJob;
 }
 
 export interface WarmupInput {
@@ -171,4 +173,10 @@ export interface WarmupInput {
   endpoint: ServerEndpoint;
   workload: WorkloadSpec;
   timeScale: number;
+  job?: ServingJob;
+}
+
+export interface ServingJob {
+  jobId: string;
+  runDir: string;
 }

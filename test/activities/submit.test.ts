@@ -43,6 +43,7 @@ describe('job submission', () => {
       transportFor: () => transport,
       schedulerFor: () => new PbsScheduler(transport),
       jobStatus: () => Promise.resolve('unknown'),
+      workflowState: () => Promise.resolve('unknown'),
       resultsDir: '/nonexistent',
       logger: pino({ level: 'silent' }),
     });

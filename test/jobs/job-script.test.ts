@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,7 @@ describe('job script', () => {
         port: 8000,
         runDir: 'runs/s1/1A',
         setup: [],
+        controllerSilenceSec: 0,
       });
       const res = spawnSync('bash', ['-c', script], {
         env: { HOME: dir, PATH: `${dir}:/usr/bin:/bin` },
@@ -50,6 +51,45 @@ describe('job script', () => {
       const start = parseJobStart(log.replace('job ?', 'job 7.pbs'), '7.pbs');
       assert.equal(start?.host, 'hopper-46');
       assert.ok(Math.abs((start?.atMs ?? 0) - Date.now()) < 60_000, 'the start time is now, in UTC');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('controller watchdog', () => {
+  it('stops a server whose controller has been silent too long', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsweep-watchdog-'));
+    try {
+      writeFileSync(join(dir, 'vllm'), '#!/bin/bash\nexec sleep 120\n'); // a server that logs nothing
+      writeFileSync(join(dir, 'hostname'), '#!/bin/sh\necho hopper-46\n');
+      chmodSync(join(dir, 'vllm'), 0o755);
+      chmodSync(join(dir, 'hostname'), 0o755);
+      const script = renderJobScript({
+        sweepId: 's',
+        config,
+        command: 'vllm',
+        port: 8000,
+        runDir: 'r',
+        setup: [],
+        controllerSilenceSec: 2,
+      });
+      const job = spawn('bash', ['-c', script], {
+        env: { HOME: dir, PATH: `${dir}:/usr/bin:/bin` },
+        stdio: 'ignore',
+      });
+      const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => {
+        const guard = setTimeout(() => job.kill('SIGKILL'), 30_000); // the watchdog failed: end the test
+        job.on('exit', (code, signal) => {
+          clearTimeout(guard);
+          resolve(signal ?? code);
+        });
+      });
+      assert.equal(exit, 'SIGTERM', 'the watchdog, not the guard, stopped the server');
+      assert.match(
+        readFileSync(join(dir, 'r/server.log'), 'utf8'),
+        /no sign of the controller for over 2 s; stopping the server/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -172,6 +172,15 @@ export class PbsScheduler {
   async findByName(name: string, options: { user?: string } = {}): Promise<string[]> {
     const argv = [this.commands.qselect, '-N', sanitizeJobName(name), '-x'];
     if (options.user !== undefined) argv.push('-u', options.user);
+    return this.select(argv);
+  }
+
+  /** Ids of `user`'s jobs that may still hold resources (queued, held, running, exiting...). */
+  async liveJobs(user: string): Promise<string[]> {
+    return this.select([this.commands.qselect, '-u', user, '-s', 'QRHWTSEUB']);
+  }
+
+  private async select(argv: string[]): Promise<string[]> {
     const result = await this.run(argv);
     if (result.code !== 0) {
       throw new SchedulerUnavailable(
