@@ -1,7 +1,9 @@
 // Read a dataset file into samples, or fail with an error that names the file, the sample and the fix.
 import { readFileSync } from 'node:fs';
 import { DatasetInvalid } from '../lib/errors';
-import type { DatasetSpec } from '../spec/schema';
+import { randomSamples } from './random';
+import type { SyntheticRandomSpec } from './schema';
+import { shareGptSamples } from './sharegpt';
 
 export interface ChatMessage {
   role: string;
@@ -15,8 +17,17 @@ export interface Sample {
   maxTokens: number;
 }
 
-/** Load a JSON array or JSONL file of `{id?, prompt | messages, max_tokens? | output_len?}` objects. */
-export function loadDataset(name: string, spec: DatasetSpec): Sample[] {
+/** What loadDataset needs: the spec schema's dataset entry (old or new form) fits it. */
+export type LoadableDatasetSpec =
+  | { path: string; format: 'json' | 'jsonl' | 'sharegpt'; maxTokens: number }
+  | { synthetic: SyntheticRandomSpec };
+
+/**
+ * Load a JSON array or JSONL file of `{id?, prompt | messages, max_tokens? | output_len?}` objects, a
+ * ShareGPT JSON file, or generate a synthetic random set.
+ */
+export function loadDataset(name: string, spec: LoadableDatasetSpec): Sample[] {
+  if ('synthetic' in spec) return randomSamples(name, spec.synthetic);
   let text: string;
   try {
     text = readFileSync(spec.path, 'utf8');
@@ -25,6 +36,7 @@ export function loadDataset(name: string, spec: DatasetSpec): Sample[] {
   }
   const rows = spec.format === 'jsonl' ? parseJsonl(name, text) : parseJsonArray(name, text);
   if (rows.length === 0) throw new DatasetInvalid(`dataset ${name} (${spec.path}) has no samples`);
+  if (spec.format === 'sharegpt') return shareGptSamples(name, rows, spec.maxTokens);
   return rows.map((row, i) => toSample(name, row, i, spec.maxTokens));
 }
 

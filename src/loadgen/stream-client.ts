@@ -1,7 +1,10 @@
 // Sends one streaming request to an OpenAI-compatible server and records raw per-chunk timing, as
 // vLLM's benchmarks/lib/endpoint_request_func.py does. Aggregates (TTFT, ITL, TPOT) live elsewhere.
+// Hot path: undici's raw dispatch handler (no stream, no async iterator), so a chunk is time-stamped in
+// the callback that received it from the socket, and token chunks are recognized without JSON.parse.
 import { performance } from 'node:perf_hooks';
-import { type Dispatcher, request } from 'undici';
+import { StringDecoder } from 'node:string_decoder';
+import { type Dispatcher, getGlobalDispatcher } from 'undici';
 
 export interface ChatMessage {
   role: string;
@@ -91,7 +94,9 @@ interface StreamChunk {
 }
 
 export async function sendStreamingRequest(options: StreamingRequestOptions): Promise<RequestRecord> {
-  const url = `${options.baseUrl.replace(/\/+$/, '')}/v1/${options.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
+  const url = new URL(
+    `${options.baseUrl.replace(/\/+$/, '')}/v1/${options.endpoint === 'chat' ? 'chat/completions' : 'completions'}`,
+  );
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
   const payload = requestBody(options);
@@ -104,53 +109,68 @@ export async function sendStreamingRequest(options: StreamingRequestOptions): Pr
     httpStatus: 0,
     ok: false,
   };
-  let usage: Usage | undefined;
   const missing = options.endpoint === 'chat' ? options.messages === undefined : options.prompt === undefined;
   if (missing) {
     record.error =
       options.endpoint === 'chat' ? 'chat request without messages' : 'completions request without prompt';
     return record;
   }
-  try {
-    const response = await request(url, {
-      method: 'POST',
-      headers,
-      body: payload,
-      dispatcher: options.dispatcher,
-      signal: options.signal,
-    });
-    record.httpStatus = response.statusCode;
-    if (response.statusCode !== 200) {
-      record.error = errorMessage(response.statusCode, await response.body.text());
-      return record;
-    }
-    response.body.setEncoding('utf8');
-    let buffer = '';
-    let done = false;
-    for await (const piece of response.body as AsyncIterable<string>) {
-      const arrivedMs = performance.now() - startMs;
-      buffer += piece;
-      // Events end at a blank line; one network chunk may hold several events or part of one.
-      for (let end = nextEventEnd(buffer); !done && end.at >= 0; end = nextEventEnd(buffer)) {
-        const event = buffer.slice(0, end.at);
-        buffer = buffer.slice(end.at + end.separatorLength);
-        const data = eventData(event);
-        if (data === undefined) continue;
-        if (data === '[DONE]') {
-          done = true;
-          break;
+  const parser = new SseParser(startMs, record);
+  await new Promise<void>((resolve) => {
+    const signal = options.signal;
+    let settled = false;
+    const onAbort = () =>
+      controller?.abort(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (error && record.error === undefined) record.error = `${error.name}: ${error.message}`;
+      resolve();
+    };
+    let controller: Dispatcher.DispatchController | undefined;
+    let errorBody: Buffer[] | undefined;
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      },
+      onResponseStart(_c, statusCode) {
+        record.httpStatus = statusCode;
+        if (statusCode !== 200) errorBody = [];
+      },
+      onResponseData(c, chunk) {
+        if (errorBody) {
+          errorBody.push(chunk);
+          return;
         }
-        const chunk = JSON.parse(data) as StreamChunk;
-        if (chunk.error) throw new Error(chunk.error.message ?? JSON.stringify(chunk.error));
-        if (chunk.choices && chunk.choices.length > 0) record.chunkTimesMs.push(arrivedMs);
-        if (chunk.usage) usage = chunk.usage;
-      }
-      if (done) break;
+        const failure = parser.push(chunk, performance.now());
+        if (failure !== undefined) {
+          record.error = `Error: ${failure}`;
+          c.abort(new Error(failure));
+        }
+      },
+      onResponseEnd() {
+        if (errorBody)
+          record.error = errorMessage(record.httpStatus, Buffer.concat(errorBody).toString('utf8'));
+        finish();
+      },
+      onResponseError(_c, error) {
+        finish(error);
+      },
+    };
+    try {
+      (options.dispatcher ?? getGlobalDispatcher()).dispatch(
+        { origin: url.origin, path: url.pathname, method: 'POST', headers, body: payload },
+        handler,
+      );
+    } catch (error) {
+      finish(error instanceof Error ? error : new Error(String(error)));
     }
-  } catch (error) {
-    record.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return record;
-  }
+  });
+  if (record.error !== undefined) return record;
+  const usage = parser.usage;
   record.promptTokens = usage?.prompt_tokens ?? 0;
   record.completionTokens = usage?.completion_tokens ?? record.chunkTimesMs.length;
   const cached = usage?.prompt_tokens_details?.cached_tokens;
@@ -163,19 +183,86 @@ export async function sendStreamingRequest(options: StreamingRequestOptions): Pr
   return record;
 }
 
-/** Where the first complete event ends (\n\n, or \r\n\r\n from CRLF servers); at = -1 if none yet. */
-function nextEventEnd(buffer: string): { at: number; separatorLength: number } {
-  const lf = buffer.indexOf('\n\n');
-  const crlf = buffer.indexOf('\r\n\r\n');
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { at: crlf, separatorLength: 4 };
-  return { at: lf, separatorLength: 2 };
+// A token chunk always has a non-empty choices array; with unescaped quotes this text cannot occur
+// inside a JSON string value, so finding it is as good as parsing (other chunks are parsed in full).
+const CHOICE_MARKER = '"choices":[{';
+const USAGE_MARKER = '"usage":{';
+
+/** Incremental SSE reader over one response: events end at a blank line (LF, CRLF or CR line ends). */
+class SseParser {
+  usage: Usage | undefined;
+  private readonly decoder = new StringDecoder('utf8');
+  private buffer = '';
+  private done = false;
+  private crlf = false;
+  private pendingCR = false;
+
+  constructor(
+    private readonly startMs: number,
+    private readonly record: RequestRecord,
+  ) {}
+
+  /** Consumes one network chunk that arrived at `nowMs`; returns an in-stream error message, if any. */
+  push(chunk: Buffer, nowMs: number): string | undefined {
+    if (this.done) return undefined;
+    let text = this.decoder.write(chunk);
+    if (this.crlf || text.includes('\r')) text = this.normalize(text);
+    this.buffer = this.buffer === '' ? text : this.buffer + text;
+    const arrivedMs = nowMs - this.startMs;
+    let from = 0;
+    for (let end = this.buffer.indexOf('\n\n'); end >= 0; end = this.buffer.indexOf('\n\n', from)) {
+      const event = this.buffer.slice(from, end);
+      from = end + 2;
+      const failure = this.onEvent(event, arrivedMs);
+      if (failure !== undefined || this.done) {
+        this.buffer = '';
+        return failure;
+      }
+    }
+    this.buffer = from === 0 ? this.buffer : this.buffer.slice(from);
+    return undefined;
+  }
+
+  private normalize(text: string): string {
+    this.crlf = true;
+    if (this.pendingCR) text = `\r${text}`;
+    // A CR at the end may be the first half of a CRLF split across network chunks.
+    this.pendingCR = text.endsWith('\r');
+    if (this.pendingCR) text = text.slice(0, -1);
+    return text.replace(/\r\n?/g, '\n');
+  }
+
+  private onEvent(event: string, arrivedMs: number): string | undefined {
+    // Common case: one `data: ` line; otherwise the general SSE rules.
+    const data = event.startsWith('data: ') && !event.includes('\n') ? event.slice(6) : eventData(event);
+    if (data === undefined) return undefined;
+    if (data === '[DONE]') {
+      this.done = true;
+      return undefined;
+    }
+    if (data.includes(CHOICE_MARKER)) {
+      this.record.chunkTimesMs.push(arrivedMs);
+      // continuous_usage_stats puts usage on every chunk; the last one wins as in the slow path.
+      if (data.includes(USAGE_MARKER)) this.usage = (JSON.parse(data) as StreamChunk).usage ?? this.usage;
+      return undefined;
+    }
+    let chunk: StreamChunk;
+    try {
+      chunk = JSON.parse(data) as StreamChunk;
+    } catch (error) {
+      return `invalid JSON in stream: ${(error as Error).message}`;
+    }
+    if (chunk.error) return chunk.error.message ?? JSON.stringify(chunk.error);
+    if (chunk.choices && chunk.choices.length > 0) this.record.chunkTimesMs.push(arrivedMs);
+    if (chunk.usage) this.usage = chunk.usage;
+    return undefined;
+  }
 }
 
 /** The event's `data:` payload (multi-line data joined by \n); undefined for comments-only events. */
 function eventData(event: string): string | undefined {
   let data: string | undefined;
-  for (const rawLine of event.split('\n')) {
-    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+  for (const line of event.split('\n')) {
     if (!line.startsWith('data:')) continue; // comments (`:`), `event:`, `id:` and blank lines
     const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
     data = data === undefined ? value : `${data}\n${value}`;
