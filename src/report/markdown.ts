@@ -1,5 +1,6 @@
 // The seed's report, generated: a "Summary of Results" table and per-experiment sample tables.
 import type { Flags } from '../spec/schema';
+import { metricsTable, serverMetricsLine } from './metrics-md';
 import type { ConfigResult, RowResult, SampleResult, SweepResult } from '../workflows/types';
 
 /** Short names the seed used for the flags people sweep most. */
@@ -117,6 +118,12 @@ function renderConfig(
     const avg = summarizeSamples(row.run.samples);
     out.push(
       `  | **Avg** | - | - | ${avg.ttftSec === undefined ? '-' : fmt(avg.ttftSec, 2)} | **${avg.latencySec === undefined ? '-' : fmt(avg.latencySec, 1)}** | **${avg.tokensPerSec === undefined ? '-' : fmt(avg.tokensPerSec, 2)}** |`,
+      '',
+      ...metricsTable(row.run.metrics ?? []),
+      ...serverMetricsLine(row.run.serverMetrics),
+      ...(row.run.skipped?.length
+        ? ['', `  Skipped (too long for --max-model-len): ${row.run.skipped.join(', ')}`]
+        : []),
       '',
       `  Raw per-request records: \`${row.run.recordsFile}\``,
       '',

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { SpecInvalid } from '../lib/errors';
+import { checkDatasets } from './check-datasets';
 import { sweepSpecSchema, type SweepSpec } from './schema';
 
 interface Issue {
@@ -12,8 +13,16 @@ interface Issue {
   message: string;
 }
 
-/** Load, validate and resolve a spec file. Throws SpecInvalid naming every bad field. */
+/** Load, validate and resolve a spec file, and check its datasets against each experiment's context
+ * length. Throws SpecInvalid naming every bad field. */
 export function loadSpecFile(file: string): SweepSpec {
+  const spec = readSpecFile(file);
+  const { issues } = checkDatasets(spec);
+  if (issues.length > 0) throw new SpecInvalid(issues, file);
+  return spec;
+}
+
+function readSpecFile(file: string): SweepSpec {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -64,7 +73,10 @@ function resolvePaths(spec: SweepSpec, baseDir: string): SweepSpec {
   const abs = (p: string) =>
     p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : isAbsolute(p) ? p : resolve(baseDir, p);
   const datasets = Object.fromEntries(
-    Object.entries(spec.datasets).map(([name, ds]) => [name, { ...ds, path: abs(ds.path) }]),
+    Object.entries(spec.datasets).map(([name, ds]) => [
+      name,
+      'path' in ds ? { ...ds, path: abs(ds.path) } : ds,
+    ]),
   );
   const access =
     spec.cluster.access.kind === 'ssh'
@@ -102,6 +114,7 @@ function crossCheck(spec: SweepSpec): Issue[] {
     }
   });
   for (const [name, ds] of Object.entries(spec.datasets)) {
+    if (!('path' in ds)) continue; // synthetic
     try {
       accessSync(ds.path, constants.R_OK);
     } catch {

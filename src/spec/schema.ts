@@ -1,5 +1,6 @@
 // The sweep spec's schema: the single source of its TypeScript type, its validation and its JSON Schema.
 import { z } from 'zod';
+import { datasetSourceSchema } from '../datasets/schema';
 
 /** Experiment ids end up in job names, file paths and search attributes: keep them to a safe alphabet. */
 export const EXPERIMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
@@ -92,21 +93,47 @@ export const serverSchema = z
   })
   .strict();
 
-export const datasetSchema = z
-  .object({
-    path: z.string().min(1),
-    format: z.enum(['json', 'jsonl']).default('json'),
-    /** Output tokens per request when the sample does not say. */
-    maxTokens: z.number().int().positive().default(512),
-  })
-  .strict();
+/** A dataset file (JSON, JSONL, ShareGPT) or a seeded synthetic set; see src/datasets/schema.ts. */
+export const datasetSchema = datasetSourceSchema;
+
+const loadModeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('sequential') }).strict(),
+  z.object({ kind: z.literal('concurrency'), concurrency: z.number().int().positive() }).strict(),
+  z
+    .object({
+      kind: z.literal('rate'),
+      requestsPerSec: z.number().positive(),
+      /** 1 = Poisson arrivals, < 1 burstier, > 1 more regular (vllm bench serve's --burstiness). */
+      burstiness: z.number().positive().default(1),
+      seed: z.number().int().default(0),
+      maxConcurrency: z.number().int().positive().optional(),
+    })
+    .strict(),
+]);
 
 export const workloadSchema = z
   .object({
     endpoint: z.enum(['completions', 'chat']).default('completions'),
     /** Requests sent after the server is ready and before measuring; never counted. */
     warmupRequests: z.number().int().min(0).default(1),
-    mode: z.literal('sequential').default('sequential'),
+    /** sequential (the seed's way), a fixed number of streams, or a request rate. */
+    mode: loadModeSchema.default({ kind: 'sequential' }),
+    /** Measured requests per run (samples reused in order); default: every sample once. */
+    numPrompts: z.number().int().positive().optional(),
+    /** Stop sending new requests after this long. */
+    durationSec: z.number().positive().optional(),
+    /** Runs per experiment and dataset; the report gives mean, median and a 95% interval across runs. */
+    repeats: z.number().int().positive().default(1),
+    /** POST /reset_prefix_cache between runs (needs VLLM_SERVER_DEV_MODE=1 on the server). */
+    resetPrefixCache: z.boolean().default(false),
+    /** Goodput targets in ms (a request is good when it meets all given). */
+    slo: z
+      .object({ ttftMs: z.number().positive(), tpotMs: z.number().positive(), e2elMs: z.number().positive() })
+      .partial()
+      .optional(),
+    percentiles: z.array(z.number().gt(0).lt(100)).default([50, 90, 99]),
+    /** How often /metrics is scraped during a replay. */
+    scrapeIntervalSec: z.number().positive().default(5),
     requestTimeoutSec: z.number().positive().default(1800),
   })
   .strict();

@@ -1,5 +1,7 @@
 // Data that crosses the workflow boundary: inputs, results and progress. Plain JSON, no secrets.
+import type { BenchmarkMetrics } from '../metrics/compute';
 import type { LoadTimeout } from '../plan/load-timeout';
+import type { ScrapeSummary } from '../server/metrics-scrape';
 import type { ServerConfigPlan } from '../plan/plan';
 import type { ClusterSpec, DatasetSpec, SweepSpec, WorkloadSpec } from '../spec/schema';
 
@@ -9,6 +11,25 @@ export type Outcome = 'ok' | 'failed' | 'cancelled';
 export interface SweepInput {
   sweepId: string;
   spec: SweepSpec;
+  /** Re-run only some rows of an earlier sweep and reuse the others (`vsweep resume`). */
+  resume?: ResumeInput;
+}
+
+export interface ResumeInput {
+  fromSweepId: string;
+  /** The earlier sweep's result: rows not re-run are taken from it. */
+  previous: SweepResult;
+  /** Rows to re-run as `<experiment>/<dataset>`; default: every row that did not succeed. */
+  only?: string[];
+}
+
+/** What a re-run row was before, in the sweep it was resumed from. */
+export interface ResumedFrom {
+  sweepId: string;
+  outcome: Outcome;
+  failedStage?: Stage;
+  startupStage?: string;
+  reason?: string;
 }
 
 export interface ConfigInput {
@@ -42,6 +63,12 @@ export interface SampleResult {
 export interface DatasetRun {
   dataset: string;
   samples: SampleResult[];
+  /** vllm bench serve's figures over the measured requests, in spec time (one per repeat). */
+  metrics?: BenchmarkMetrics[];
+  /** The server's own view during the replay (/metrics, or its stats log lines). */
+  serverMetrics?: ScrapeSummary;
+  /** Samples left out because they do not fit --max-model-len (onTooLong: skip). */
+  skipped?: string[];
   /** Where the raw per-request records were written (JSONL, on the worker's machine). */
   recordsFile: string;
 }
@@ -55,6 +82,10 @@ export interface RowResult {
   startupStage?: string;
   reason?: string;
   run?: DatasetRun;
+  /** Set on a row re-run by a resumed sweep: its outcome before. */
+  resumedFrom?: ResumedFrom;
+  /** Set on a row a resumed sweep took over unchanged: the sweep that measured it. */
+  reusedFrom?: string;
 }
 
 export interface ConfigResult {
@@ -110,8 +141,17 @@ export interface SweepProgress {
   sweepId: string;
   specName: string;
   timeScale: number;
-  configs: { configKey: string; label: string; workflowId: string; result?: ConfigResult }[];
+  configs: {
+    configKey: string;
+    label: string;
+    workflowId: string;
+    result?: ConfigResult;
+    /** A resumed sweep reuses this config's result from that earlier sweep (no workflow runs). */
+    reusedFrom?: string;
+  }[];
   done: boolean;
+  /** The sweep this one resumed. */
+  resumedFrom?: string;
 }
 
 /** Activity inputs. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpecInvalid } from '../../src/lib/errors';
+import { checkDatasets } from '../../src/spec/check-datasets';
 import { loadSpecFile, parseSpec } from '../../src/spec/load';
 import { EXAMPLES, exampleSpec } from '../helpers/spec';
 
@@ -23,7 +24,8 @@ describe('sweep spec validation', () => {
       assert.equal(spec.experiments.length, 5);
       assert.equal(spec.server.flags['tensor-parallel-size'], 8);
       assert.equal(spec.timeouts.load.policy, 'adaptive');
-      assert.ok(spec.datasets['8k'].path.startsWith('/'), 'dataset paths are resolved to absolute paths');
+      const ds = spec.datasets['8k'];
+      assert.ok('path' in ds && ds.path.startsWith('/'), 'dataset paths are resolved to absolute paths');
     }
   });
 
@@ -74,5 +76,40 @@ describe('sweep spec validation', () => {
 
   it('reports YAML syntax errors', () => {
     assert.throws(() => parseSpec('name: [unclosed', '/tmp/x.yaml'), /YAML syntax/);
+  });
+});
+
+describe('dataset check before submit', () => {
+  it('rejects a dataset whose prompts cannot fit an experiment, naming both', () => {
+    const spec = exampleSpec('sim-glm46.yaml', (raw) => {
+      (raw.experiments as Exp[])[2].datasets = ['8k', '64k']; // 3A has max-model-len 8192
+    });
+    const { issues } = checkDatasets(spec);
+    assert.equal(issues.length, 1);
+    assert.equal(issues[0].path, 'datasets.64k');
+    assert.match(
+      issues[0].message,
+      /experiment 3A: .*sample 64k_1: prompt 47490 \+ max_tokens 512 = 48002 tokens > max-model-len 8192/,
+    );
+  });
+
+  it('reports skips instead when the dataset says onTooLong: skip', () => {
+    // 6101 + 512 fits 6613 tokens; 8k_3's 6102 + 512 does not.
+    const edit = (onTooLong: string) => (raw: Record<string, unknown>) => {
+      (raw.experiments as Exp[])[2].flags = { 'max-model-len': 6613 };
+      (raw.datasets as Record<string, Record<string, unknown>>)['8k'].onTooLong = onTooLong;
+    };
+    const skipping = checkDatasets(exampleSpec('sim-glm46.yaml', edit('skip')));
+    assert.deepEqual(skipping.issues, []);
+    assert.deepEqual(
+      skipping.skips.map((s) => [s.experimentId, s.dataset, s.skipped.map((x) => x.id)]),
+      [['3A', '8k', ['8k_3']]],
+    );
+    const strict = checkDatasets(exampleSpec('sim-glm46.yaml', edit('error')));
+    assert.match(strict.issues[0]?.message ?? '', /experiment 3A: dataset 8k, sample 8k_3: prompt 6102/);
+  });
+
+  it('accepts the shipped examples as they are', () => {
+    assert.deepEqual(checkDatasets(exampleSpec()).issues, []);
   });
 });
