@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.vsweep-installed
 TEMPORAL := .tools/bin/temporal
 
-.PHONY: setup build demo test lint unit clean bench-loadgen bench-fidelity
+.PHONY: setup build demo test lint unit clean bench-loadgen bench-fidelity bench-faults
 
 setup: $(NPM_STAMP) $(TEMPORAL) build
 
@@ -32,3 +32,16 @@ test: setup
 
 clean:
 	rm -rf dist
+
+# Fault injection: every fault kind 3x on the real stack (Temporal, simulated cluster, worker processes).
+bench-faults: setup
+	node dist/bench/faults.js
+
+# Measurement fidelity (TTFT/ITL error against the simulator's emission times) and client capacity
+# (vs wrk and a Python aiohttp client). See bench/README.md; wrk and python3-aiohttp come from Debian.
+bench-fidelity: setup
+	node dist/bench/fidelity.js
+
+bench-loadgen: setup
+	scripts/install-bench-deps.sh
+	node dist/bench/loadgen.js
