@@ -3,13 +3,26 @@ import { activityInfo, heartbeat } from '@temporalio/activity';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset, type Sample } from '../datasets/load';
-import { ServerFailed } from '../lib/errors';
+import { ServerFailed, TransportUnavailable } from '../lib/errors';
 import { sendStreamingRequest, type RequestRecord } from '../loadgen/stream-client';
 import type { DatasetRun, ReplayInput, SampleResult, WarmupInput } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { reachServer } from './reach';
+import { checkServingJob } from './server';
 
 const WARMUP_PROMPT = 'vsweep warmup request: say something short.';
+/** A request cut off on a healthy server (the SSH tunnel dropped) is sent again at most this often. */
+const MAX_RESENDS = 2;
+
+/** No HTTP answer, or the connection closed mid-stream: the request was interrupted, not answered. */
+export function wasCutOff(record: RequestRecord): boolean {
+  return (
+    record.httpStatus === 0 ||
+    /SocketError|other side closed|ECONNRESET|EPIPE|ECONNREFUSED|socket hang up|terminated/i.test(
+      record.error ?? '',
+    )
+  );
+}
 
 export function replayActivities(deps: ActivityDeps) {
   return {
@@ -28,8 +41,13 @@ export function replayActivities(deps: ActivityDeps) {
               : { prompt: WARMUP_PROMPT }),
             maxTokens: 16,
           });
-          if (!record.ok)
+          if (!record.ok) {
+            // A dead server or job ends the experiment here, with the reason and the log tail.
+            if (input.job) await checkServingJob(deps, input.cluster, input.job, input.endpoint, 'warmup');
+            if (wasCutOff(record))
+              throw new TransportUnavailable(`warmup request cut off: ${record.error}`, { stage: 'warmup' });
             throw new ServerFailed(`warmup request failed: ${record.error}`, { stage: 'warmup' });
+          }
           heartbeat({ sent: i + 1 });
         }
         return { sent: input.workload.warmupRequests };
@@ -50,21 +68,35 @@ export function replayActivities(deps: ActivityDeps) {
       const done = longestPrefix(samples, durable, readRecords(recordsFile));
       writeFileSync(recordsFile, done.map((r) => JSON.stringify(r) + '\n').join(''));
       const transport = deps.transportFor(input.cluster);
-      const tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
+      let tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
       const log = deps.logger.child({
         sweepId: input.sweepId,
         experiment: input.experimentId,
         stage: 'replay',
+        jobId: input.job?.jobId,
       });
+      const send = (sample: Sample) =>
+        sendStreamingRequest({
+          baseUrl: `http://${tunnel.host}:${tunnel.port}`,
+          endpoint: input.workload.endpoint,
+          model: input.endpoint.model,
+          ...requestBody(sample, input.workload.endpoint),
+          maxTokens: sample.maxTokens,
+        });
       try {
         for (const sample of samples.slice(done.length)) {
-          const record = await sendStreamingRequest({
-            baseUrl: `http://${tunnel.host}:${tunnel.port}`,
-            endpoint: input.workload.endpoint,
-            model: input.endpoint.model,
-            ...requestBody(sample, input.workload.endpoint),
-            maxTokens: sample.maxTokens,
-          });
+          let record = await send(sample);
+          for (let resend = 1; !record.ok && input.job && resend <= MAX_RESENDS; resend++) {
+            // Throws (stage replay, reason, log tail) when the job or its server is gone: the remaining
+            // samples cannot be measured, and recording them as failed requests would hide why.
+            await checkServingJob(deps, input.cluster, input.job, input.endpoint, 'replay');
+            if (!wasCutOff(record)) break; // the healthy server answered with an error: a failed sample
+            // Cut off on a healthy server (the SSH tunnel dropped): never measured, so measure it now.
+            log.warn({ sample: sample.id, error: record.error, resend }, 'request cut off; sending it again');
+            await tunnel.close().catch(() => undefined);
+            tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
+            record = await send(sample);
+          }
           const stored: StoredRecord = { sampleId: sample.id, timeScale: input.timeScale, ...record };
           appendFileSync(recordsFile, JSON.stringify(stored) + '\n');
           done.push(stored);
@@ -76,7 +108,7 @@ export function replayActivities(deps: ActivityDeps) {
           } satisfies ReplayHeartbeat);
         }
       } finally {
-        await tunnel.close();
+        await tunnel.close().catch(() => undefined);
       }
       return { dataset: input.dataset, recordsFile, samples: done.map(toSampleResult) };
     },

@@ -8,11 +8,13 @@ import type { ClusterSpec } from '../spec/schema';
 import type { Transport } from '../transport/types';
 import { reachServer } from './reach';
 import { readRunFiles } from './run-files';
-import type { ServerEndpoint, WaitForReadyInput } from '../workflows/types';
+import type { ServerEndpoint, ServingJob, WaitForReadyInput } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { pollIntervalMs, probeIntervalMs } from './timing';
 
 const LOG_TAIL_LINES = 40;
+/** Job states in which the server may still be serving. */
+const SERVING_STATES = new Set(['R']);
 
 export function serverActivities(deps: ActivityDeps) {
   return {
@@ -67,6 +69,47 @@ export function serverActivities(deps: ActivityDeps) {
       }
     },
   };
+}
+
+/**
+ * After a request failed on a server that was ready: is the server still there? Throws JobVanished when
+ * the job ended (killed, node failure, or its server process died), ServerFailed when the job runs but
+ * the engine logged a failure or stopped answering; both carry the log tail. Returns when it is healthy.
+ */
+export async function checkServingJob(
+  deps: ActivityDeps,
+  cluster: ClusterSpec,
+  job: ServingJob,
+  endpoint: ServerEndpoint,
+  stage: string,
+): Promise<void> {
+  const transport = deps.transportFor(cluster);
+  const ctx = { stage, jobId: job.jobId, host: endpoint.host };
+  const [files, status] = await Promise.all([
+    readRunFiles(transport, job.runDir),
+    deps.jobStatus(cluster, job.jobId, 0), // fresh: a cached "R" is exactly what cannot be trusted here
+  ]);
+  const logTail = tail(files.log, LOG_TAIL_LINES);
+  if (status === 'unknown' || !SERVING_STATES.has(status.state)) {
+    const why =
+      status === 'unknown'
+        ? 'unknown to the scheduler'
+        : `state ${status.state}${status.exitStatus !== undefined ? `, Exit_status ${status.exitStatus}` : ''}${status.comment ? `: ${status.comment}` : ''}`;
+    throw new JobVanished(`job ${job.jobId} ended during ${stage} (${why})`, { ...ctx, logTail });
+  }
+  const startup = parseStartupLog(files.log);
+  if (startup.stage === 'failed') {
+    throw new ServerFailed(`engine failed during ${stage}: ${startup.failure ?? 'see the log tail'}`, {
+      ...ctx,
+      logTail,
+    });
+  }
+  if (!(await servedModel(cluster, transport, endpoint.host, endpoint.port))) {
+    throw new ServerFailed(
+      `server on ${endpoint.host}:${endpoint.port} stopped answering /health during ${stage} while job ${job.jobId} still runs`,
+      { ...ctx, logTail },
+    );
+  }
 }
 
 /** The served model's id once /health is 200 and /v1/models lists it; undefined while starting. */
