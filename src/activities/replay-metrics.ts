@@ -11,10 +11,17 @@ export function specTimeMetrics(
   timeScale: number,
   workload: Pick<WorkloadSpec, 'percentiles' | 'slo'>,
 ): BenchmarkMetrics {
+  // Every duration and every gap between send times stretches by 1/timeScale (peak concurrency and the
+  // 1-second token buckets depend on when requests were sent, not only on how long they took).
+  const t0 = Math.min(...records.map((r) => r.startedAtEpochMs));
   const scaled =
     timeScale === 1
       ? records
-      : records.map((r) => ({ ...r, chunkTimesMs: r.chunkTimesMs.map((t) => t / timeScale) }));
+      : records.map((r) => ({
+          ...r,
+          startedAtEpochMs: t0 + (r.startedAtEpochMs - t0) / timeScale,
+          chunkTimesMs: r.chunkTimesMs.map((t) => t / timeScale),
+        }));
   return computeMetrics(scaled, {
     durationSec: durationSec / timeScale,
     percentiles: workload.percentiles,

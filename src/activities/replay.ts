@@ -4,10 +4,17 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { loadDataset, type Sample } from '../datasets/load';
 import { ServerFailed, TransportUnavailable } from '../lib/errors';
+import { validateDataset } from '../datasets/validate';
+import { createDispatcher, runLoad } from '../loadgen/runner';
 import { sendStreamingRequest, type RequestRecord } from '../loadgen/stream-client';
+import { startScraper, summarizeStatsLines, type ScrapeSummary } from '../server/metrics-scrape';
+import { wordTokens } from '../spec/check-datasets';
+import { request } from 'undici';
 import type { DatasetRun, ReplayInput, SampleResult, WarmupInput } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { reachServer } from './reach';
+import { specTimeMetrics, specTimeScrape } from './replay-metrics';
+import { readRunFiles } from './run-files';
 import { checkServingJob } from './server';
 
 const WARMUP_PROMPT = 'vsweep warmup request: say something short.';
@@ -56,80 +63,219 @@ export function replayActivities(deps: ActivityDeps) {
       }
     },
 
+    /**
+     * Replay a dataset `repeats` times in the spec's load mode. Every finished request is recorded at once
+     * (records file, and the heartbeat, which Temporal keeps): a retried attempt keeps finished runs and,
+     * in sequential mode, the finished prefix of the current run; a request in flight when a worker died
+     * was never recorded, so it is sent again and counted once. (With concurrency or a request rate an
+     * interrupted run is measured again from its start: its load shape was broken.)
+     */
     async replayDataset(input: ReplayInput): Promise<DatasetRun> {
-      const samples = loadDataset(input.dataset, input.datasetSpec);
+      const { workload } = input;
+      const loaded = loadDataset(input.dataset, input.datasetSpec);
+      const { samples, skipped } = fitSamples(loaded, input);
       const dir = join(deps.resultsDir, input.sweepId, input.configKey);
       mkdirSync(dir, { recursive: true });
       const recordsFile = join(dir, `${input.experimentId}.${input.dataset}.jsonl`);
-      // Samples an earlier attempt measured are kept, not measured again: from the heartbeat (durable in
-      // Temporal, any worker) or this machine's file, whichever holds more. A sample that was in flight
-      // when a worker died was never recorded, so it is sent again and counted once.
+      const perRun = workload.numPrompts ?? samples.length;
       const durable = (activityInfo().heartbeatDetails as ReplayHeartbeat | undefined)?.records ?? [];
-      const done = longestPrefix(samples, durable, readRecords(recordsFile));
+      const done = resumable(
+        samples,
+        perRun,
+        workload.mode.kind === 'sequential',
+        durable,
+        readRecords(recordsFile),
+      );
       writeFileSync(recordsFile, done.map((r) => JSON.stringify(r) + '\n').join(''));
+
       const transport = deps.transportFor(input.cluster);
       let tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
+      const baseUrl = () => `http://${tunnel.host}:${tunnel.port}`;
       const log = deps.logger.child({
         sweepId: input.sweepId,
         experiment: input.experimentId,
         stage: 'replay',
         jobId: input.job?.jobId,
       });
-      const send = (sample: Sample) =>
+      const dispatcher = createDispatcher(concurrencyOf(workload.mode));
+      const scraper = startScraper({
+        url: `${baseUrl()}/metrics`,
+        // Its own connection: the load's pool may be fully busy streaming (one connection when sequential).
+        intervalMs: Math.max(50, workload.scrapeIntervalSec * 1000 * input.timeScale),
+      });
+      const sendOnce = (sample: Sample) =>
         sendStreamingRequest({
-          baseUrl: `http://${tunnel.host}:${tunnel.port}`,
-          endpoint: input.workload.endpoint,
+          baseUrl: baseUrl(),
+          endpoint: workload.endpoint,
           model: input.endpoint.model,
-          ...requestBody(sample, input.workload.endpoint),
+          ...requestBody(sample, workload.endpoint),
           maxTokens: sample.maxTokens,
+          dispatcher,
         });
+      const send = async (sample: Sample): Promise<RequestRecord> => {
+        let record = await sendOnce(sample);
+        for (let resend = 1; !record.ok && input.job && resend <= MAX_RESENDS; resend++) {
+          // Throws (stage replay, reason, log tail) when the job or its server is gone: the remaining
+          // samples cannot be measured, and recording them as failed requests would hide why.
+          await checkServingJob(deps, input.cluster, input.job, input.endpoint, 'replay');
+          if (!wasCutOff(record)) break; // the healthy server answered with an error: a failed sample
+          log.warn({ sample: sample.id, error: record.error, resend }, 'request cut off; sending it again');
+          await tunnel.close().catch(() => undefined);
+          tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
+          record = await sendOnce(sample);
+        }
+        return record;
+      };
+      let scrape: ScrapeSummary | undefined;
       try {
-        for (const sample of samples.slice(done.length)) {
-          let record = await send(sample);
-          for (let resend = 1; !record.ok && input.job && resend <= MAX_RESENDS; resend++) {
-            // Throws (stage replay, reason, log tail) when the job or its server is gone: the remaining
-            // samples cannot be measured, and recording them as failed requests would hide why.
-            await checkServingJob(deps, input.cluster, input.job, input.endpoint, 'replay');
-            if (!wasCutOff(record)) break; // the healthy server answered with an error: a failed sample
-            // Cut off on a healthy server (the SSH tunnel dropped): never measured, so measure it now.
-            log.warn({ sample: sample.id, error: record.error, resend }, 'request cut off; sending it again');
-            await tunnel.close().catch(() => undefined);
-            tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
-            record = await send(sample);
-          }
-          const stored: StoredRecord = { sampleId: sample.id, timeScale: input.timeScale, ...record };
-          appendFileSync(recordsFile, JSON.stringify(stored) + '\n');
-          done.push(stored);
-          log.info({ sample: sample.id, ok: record.ok }, 'sample measured');
-          heartbeat({
-            samplesDone: done.length,
-            samplesTotal: samples.length,
-            records: done,
-          } satisfies ReplayHeartbeat);
+        for (let run = runsDone(done, perRun); run < workload.repeats; run++) {
+          if (run > 0 && workload.resetPrefixCache) await resetPrefixCache(baseUrl(), log);
+          const startIndex = done.filter((r) => r.run === run).length;
+          await runLoad({
+            samples,
+            mode: workload.mode,
+            numPrompts: perRun,
+            durationSec:
+              workload.durationSec === undefined ? undefined : workload.durationSec * input.timeScale,
+            warmupRequests: 0, // the warmup stage ran once after the load
+            startIndex,
+            send: (sample) => send(sample),
+            onRecord: (record, index) => {
+              const stored: StoredRecord = {
+                sampleId: samples[index % samples.length].id,
+                run,
+                index,
+                timeScale: input.timeScale,
+                ...record,
+              };
+              appendFileSync(recordsFile, JSON.stringify(stored) + '\n');
+              done.push(stored);
+              heartbeat({
+                run,
+                samplesDone: done.length,
+                samplesTotal: perRun * workload.repeats,
+                records: done,
+              } satisfies ReplayHeartbeat);
+            },
+          });
+          log.info({ run, requests: perRun }, 'run measured');
         }
       } finally {
+        scrape = await scraper.stop().catch(() => undefined);
+        await dispatcher.close().catch(() => undefined);
         await tunnel.close().catch(() => undefined);
       }
-      return { dataset: input.dataset, recordsFile, samples: done.map(toSampleResult) };
+      const serverMetrics = scrape && scrape.scrapes > 1 ? scrape : await statsFromLog(deps, input);
+      const runs = Array.from({ length: workload.repeats }, (_, run) => done.filter((r) => r.run === run));
+      return {
+        dataset: input.dataset,
+        recordsFile,
+        samples: done.map(toSampleResult),
+        metrics: runs.map((records) =>
+          specTimeMetrics(records, durationSecOf(records), input.timeScale, workload),
+        ),
+        ...(serverMetrics && { serverMetrics: specTimeScrape(serverMetrics, input.timeScale) }),
+        ...(skipped.length > 0 && { skipped: skipped.map((s) => s.id) }),
+      };
     },
   };
 }
 
+/** Samples that fit the server's context, or a DatasetInvalid naming the first that does not. */
+function fitSamples(samples: Sample[], input: ReplayInput) {
+  if (!input.maxModelLen) return { samples, skipped: [] };
+  return validateDataset(samples, {
+    maxModelLen: input.maxModelLen,
+    tokenCount: wordTokens,
+    onTooLong: input.datasetSpec.onTooLong,
+    chatTokensPerMessage: input.workload.endpoint === 'chat' ? 3 : 0,
+    datasetName: input.dataset,
+  });
+}
+
+function concurrencyOf(mode: ReplayInput['workload']['mode']): number {
+  if (mode.kind === 'concurrency') return mode.concurrency;
+  if (mode.kind === 'rate') return mode.maxConcurrency ?? 256;
+  return 1;
+}
+
+function runsDone(records: StoredRecord[], perRun: number): number {
+  let run = 0;
+  while (records.filter((r) => r.run === run).length >= perRun) run++;
+  return run;
+}
+
+/** From the first send to the last chunk, as vllm bench serve's benchmark duration. */
+function durationSecOf(records: StoredRecord[]): number {
+  if (records.length === 0) return 0;
+  const start = Math.min(...records.map((r) => r.startedAtEpochMs));
+  const end = Math.max(
+    ...records.map((r) => r.startedAtEpochMs + (r.chunkTimesMs[r.chunkTimesMs.length - 1] ?? 0)),
+  );
+  return (end - start) / 1000;
+}
+
+async function resetPrefixCache(baseUrl: string, log: ActivityDeps['logger']): Promise<void> {
+  const res = await request(`${baseUrl}/reset_prefix_cache`, { method: 'POST' }).catch((err: Error) => err);
+  if (res instanceof Error || res.statusCode >= 400) {
+    log.warn(
+      { status: res instanceof Error ? res.message : res.statusCode },
+      'prefix cache reset refused (needs VLLM_SERVER_DEV_MODE=1)',
+    );
+  }
+  if (!(res instanceof Error)) await res.body.dump();
+}
+
+/** The server's periodic stats lines, when /metrics could not be scraped. */
+async function statsFromLog(deps: ActivityDeps, input: ReplayInput): Promise<ScrapeSummary | undefined> {
+  if (!input.job) return undefined;
+  const { log } = await readRunFiles(deps.transportFor(input.cluster), input.job.runDir, 2000).catch(() => ({
+    log: '',
+  }));
+  const summary = summarizeStatsLines(log.split('\n'));
+  return summary.scrapes > 0 ? summary : undefined;
+}
+
 interface StoredRecord extends RequestRecord {
   sampleId: string;
+  /** Which repeat, and the request's place in it. */
+  run: number;
+  index: number;
   timeScale: number;
 }
 
 interface ReplayHeartbeat {
+  run: number;
   samplesDone: number;
   samplesTotal: number;
   records: StoredRecord[];
 }
 
-/** The longer of two record lists that follow the dataset's order (anything else is not trusted). */
-export function longestPrefix(samples: Sample[], ...candidates: StoredRecord[][]): StoredRecord[] {
-  const valid = candidates.filter((records) => records.every((r, i) => samples[i]?.id === r.sampleId));
-  return [...(valid.sort((a, b) => b.length - a.length)[0] ?? [])];
+/**
+ * What an earlier attempt measured and may be kept: the longer of the durable (heartbeat) and local (file)
+ * lists, whole runs only, plus, in sequential mode, the current run's prefix in dataset order.
+ */
+export function resumable(
+  samples: Sample[],
+  perRun: number,
+  sequential: boolean,
+  ...candidates: StoredRecord[][]
+): StoredRecord[] {
+  const best = [...candidates].sort((a, b) => b.length - a.length)[0] ?? [];
+  const kept: StoredRecord[] = [];
+  for (let run = 0; ; run++) {
+    const inRun = best.filter((r) => r.run === run).sort((a, b) => a.index - b.index);
+    if (inRun.length >= perRun) {
+      kept.push(...inRun.slice(0, perRun));
+      continue;
+    }
+    if (!sequential) return kept;
+    for (const [i, r] of inRun.entries()) {
+      if (r.index !== i || samples[i % samples.length]?.id !== r.sampleId) break;
+      kept.push(r);
+    }
+    return kept;
+  }
 }
 
 function requestBody(sample: Sample, endpoint: 'completions' | 'chat') {
@@ -153,7 +299,7 @@ export function toSampleResult(r: StoredRecord): SampleResult {
   const e2eMs = r.chunkTimesMs[r.chunkTimesMs.length - 1] ?? 0;
   const latencySec = toSec(e2eMs);
   return {
-    sampleId: r.sampleId,
+    sampleId: r.run ? `${r.sampleId} (run ${r.run + 1})` : r.sampleId,
     promptTokens: r.promptTokens,
     completionTokens: r.completionTokens,
     cachedTokens: r.cachedTokens,

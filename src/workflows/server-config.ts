@@ -168,6 +168,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
           datasetSpec: input.datasets[dataset],
           workload: input.workload,
           timeScale,
+          maxModelLen: Number(config.flags['max-model-len']) || undefined,
           job: { jobId, runDir },
         });
         const failed = run.samples.filter((s) => !s.ok);

@@ -204,6 +204,8 @@ export interface ReplayInput {
   datasetSpec: DatasetSpec;
   workload: WorkloadSpec;
   timeScale: number;
+  /** The server's --max-model-len: samples that do not fit are skipped or rejected before sending. */
+  maxModelLen?: number;
   /** The job serving the endpoint and its run directory: a failed request is checked against them. */
   job?: ServingJob;
 }

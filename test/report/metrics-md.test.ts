@@ -43,3 +43,13 @@ describe('metrics in the report', () => {
     );
   });
 });
+
+describe('spec-time scaling of send times', () => {
+  it('keeps back-to-back sequential requests from overlapping', () => {
+    // Two sequential requests at time scale 0.01: 10 ms each, the second sent when the first ended.
+    const m = specTimeMetrics([record(1000, [2, 10]), record(1010, [2, 10])], 0.02, 0.01, {
+      percentiles: [50],
+    });
+    assert.equal(m.maxConcurrentRequests, 1);
+  });
+});
