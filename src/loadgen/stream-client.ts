@@ -36,7 +36,10 @@ export interface StreamingRequestOptions extends BaseOptions {
 export interface RequestRecord {
   /** Wall-clock send time, epoch ms with sub-ms precision (performance.timeOrigin + now()). */
   startedAtEpochMs: number;
-  /** Arrival of each data chunk with non-empty `choices`, ms since send (performance.now()). */
+  /**
+   * Arrival of each data chunk with non-empty `choices`, ms since send (performance.now() when the event
+   * loop woke up to the bytes; see `arrivalMs`).
+   */
   chunkTimesMs: number[];
   /** From the final usage chunk; 0 when the server sent none. */
   promptTokens: number;
@@ -50,6 +53,30 @@ export interface RequestRecord {
 }
 
 export const NO_CHUNK_ERROR = 'Never received a valid chunk to calculate TTFT.';
+
+// Arrival time stamps. When a decode step emits a token for every running stream at once, the event
+// loop wakes up with many sockets readable and works through them one by one; stamping each chunk when
+// its turn comes would add the parsing of all the sockets before it (~20-40 µs each, so ms at 64+
+// streams) to its arrival time. Every socket libuv hands us in one poll phase was readable when the
+// poll returned, so the first stamp taken in that phase is an upper bound on all their arrivals, and a
+// tighter one: chunks of one wake-up share it. A stamp dies in the check phase that follows (setImmediate),
+// and in any case as soon as the loop has slept since it was taken (its idle time moved), so a stamp never
+// predates the poll that delivered the bytes.
+let wakeStampMs = -1;
+let wakeStampIdleMs = -1;
+const endWakeStamp = () => {
+  wakeStampMs = -1;
+};
+
+function arrivalMs(): number {
+  const idleMs = performance.nodeTiming.idleTime;
+  if (wakeStampMs < 0 || idleMs !== wakeStampIdleMs) {
+    if (wakeStampMs < 0) setImmediate(endWakeStamp);
+    wakeStampMs = performance.now();
+    wakeStampIdleMs = idleMs;
+  }
+  return wakeStampMs;
+}
 
 function requestBody(options: StreamingRequestOptions): string {
   const body: Record<string, unknown> = {
@@ -145,7 +172,7 @@ export async function sendStreamingRequest(options: StreamingRequestOptions): Pr
           errorBody.push(chunk);
           return;
         }
-        const failure = parser.push(chunk, performance.now());
+        const failure = parser.push(chunk, arrivalMs());
         if (failure !== undefined) {
           record.error = `Error: ${failure}`;
           c.abort(new Error(failure));
@@ -191,11 +218,14 @@ const USAGE_MARKER = '"usage":{';
 /** Incremental SSE reader over one response: events end at a blank line (LF, CRLF or CR line ends). */
 class SseParser {
   usage: Usage | undefined;
-  private readonly decoder = new StringDecoder('utf8');
+  /** Created on the first chunk that ends inside a multi-byte character (costs µs per request otherwise). */
+  private decoder: StringDecoder | undefined;
   private buffer = '';
   private done = false;
   private crlf = false;
   private pendingCR = false;
+  /** Nothing buffered (text, UTF-8 bytes, CR) and LF line ends so far: the byte fast path applies. */
+  private clean = true;
 
   constructor(
     private readonly startMs: number,
@@ -205,7 +235,20 @@ class SseParser {
   /** Consumes one network chunk that arrived at `nowMs`; returns an in-stream error message, if any. */
   push(chunk: Buffer, nowMs: number): string | undefined {
     if (this.done) return undefined;
-    let text = this.decoder.write(chunk);
+    // Fast path, on the bytes: a token chunk that is exactly one `data: {...}\n\n` event, with nothing
+    // carried over (servers write one event per chunk; this is nearly every chunk of a stream).
+    if (this.clean && isPlainTokenEvent(chunk)) {
+      this.record.chunkTimesMs.push(nowMs - this.startMs);
+      return undefined;
+    }
+    // No partial UTF-8 sequence stays in the decoder when the chunk ends in an ASCII byte.
+    this.clean = chunk.length > 0 && chunk[chunk.length - 1] < 0x80;
+    let text: string;
+    if (this.decoder) text = this.decoder.write(chunk);
+    else if (chunk.length > 0 && chunk[chunk.length - 1] >= 0x80) {
+      this.decoder = new StringDecoder('utf8');
+      text = this.decoder.write(chunk);
+    } else text = chunk.toString('utf8');
     if (this.crlf || text.includes('\r')) text = this.normalize(text);
     this.buffer = this.buffer === '' ? text : this.buffer + text;
     const arrivedMs = nowMs - this.startMs;
@@ -220,6 +263,7 @@ class SseParser {
       }
     }
     this.buffer = from === 0 ? this.buffer : this.buffer.slice(from);
+    if (this.buffer !== '' || this.pendingCR) this.clean = false;
     return undefined;
   }
 
@@ -257,6 +301,27 @@ class SseParser {
     if (chunk.usage) this.usage = chunk.usage;
     return undefined;
   }
+}
+
+const DATA_PREFIX = Buffer.from('data: ');
+const CHOICE_MARKER_BYTES = Buffer.from(CHOICE_MARKER);
+const USAGE_MARKER_BYTES = Buffer.from(USAGE_MARKER);
+const LF = 10;
+const CR = 13;
+
+/** `data: …\n\n` with one line, no CR, a non-empty choices array and no usage: counted, nothing else to do. */
+function isPlainTokenEvent(chunk: Buffer): boolean {
+  const n = chunk.length;
+  return (
+    n > DATA_PREFIX.length + 2 &&
+    chunk[n - 1] === LF &&
+    chunk[n - 2] === LF &&
+    chunk.indexOf(LF) === n - 2 &&
+    chunk.indexOf(CR) === -1 &&
+    chunk.compare(DATA_PREFIX, 0, DATA_PREFIX.length, 0, DATA_PREFIX.length) === 0 &&
+    chunk.indexOf(CHOICE_MARKER_BYTES) >= 0 &&
+    chunk.indexOf(USAGE_MARKER_BYTES) < 0
+  );
 }
 
 /** The event's `data:` payload (multi-line data joined by \n); undefined for comments-only events. */

@@ -215,6 +215,43 @@ test('SSE split across network chunks, comments, CRLF and multi-event chunks', a
   assert.deepEqual([record.promptTokens, record.completionTokens], [9, 4]);
 });
 
+test('multi-byte text split across network chunks, then whole one-event chunks (byte fast path)', async () => {
+  const event = (text: string) =>
+    Buffer.from(`data: {"choices":[{"index":0,"text":${JSON.stringify(text)}}]}\n\n`);
+  const split = event(' é€');
+  const cut = split.indexOf(Buffer.from('€')) + 1; // inside the 3-byte sequence
+  const pieces = [
+    event(' a'),
+    split.subarray(0, cut),
+    split.subarray(cut),
+    event(' b'),
+    Buffer.from(
+      'data: {"choices":[{"index":0,"text":" c"}],"usage":{"prompt_tokens":2,"completion_tokens":4}}\n\n',
+    ),
+    Buffer.from('data: [DONE]\n\n'),
+  ];
+  const url = await rawServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const writeNext = (i: number) => {
+      if (i === pieces.length) return res.end();
+      res.write(pieces[i]);
+      setTimeout(() => writeNext(i + 1), 5);
+    };
+    writeNext(0);
+  });
+  const record = await sendStreamingRequest({
+    baseUrl: url,
+    endpoint: 'completions',
+    model: 'm',
+    prompt: 'p',
+    maxTokens: 4,
+  });
+  assert.equal(record.ok, true, record.error);
+  assert.equal(record.chunkTimesMs.length, 4);
+  for (let i = 1; i < 4; i++) assert.ok(record.chunkTimesMs[i] > record.chunkTimesMs[i - 1]);
+  assert.deepEqual([record.promptTokens, record.completionTokens], [2, 4]);
+});
+
 test('no content chunk: failed with vLLM message; without usage, chunks are counted', async () => {
   const url = await rawServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });

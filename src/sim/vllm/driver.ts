@@ -1,5 +1,7 @@
 // Drives the pure scheduler in real time with one timer loop (not a timer per token) and logs the
 // periodic stats line. Sub-2 ms waits spin on setImmediate because setTimeout rounds to whole ms.
+// Optional lockstep mode (decodeStepMs): tokens go out only on a fixed step grid, every token due within
+// a step together, as vLLM's engine emits one token per running sequence per decode step.
 import { performance } from 'node:perf_hooks';
 import type { EngineScheduler, SubmitRequest, TokenEvent } from './engine';
 import { formatStatsLine } from './metrics-text';
@@ -12,6 +14,11 @@ const SPIN_THRESHOLD_MS = 2;
 // vLLM's VLLM_LOG_STATS_INTERVAL default.
 export const STATS_INTERVAL_SIM_SEC = 10;
 
+export interface EngineDriverOptions {
+  /** Emit on a grid of this many wall ms (all tokens due in a step at its end); default: at each due time. */
+  decodeStepMs?: number;
+}
+
 export class EngineDriver {
   private readonly sinks = new Map<string, TokenSink>();
   private timer: NodeJS.Timeout | undefined;
@@ -19,12 +26,15 @@ export class EngineDriver {
   private statsTimer: NodeJS.Timeout | undefined;
   private lastStatsMs = performance.now();
   private closed = false;
+  private readonly stepMs: number;
 
   constructor(
     readonly scheduler: EngineScheduler,
     private readonly timeScale: number,
     private readonly logStats: (line: string) => void,
+    options: EngineDriverOptions = {},
   ) {
+    this.stepMs = options.decodeStepMs !== undefined && options.decodeStepMs > 0 ? options.decodeStepMs : 0;
     this.statsTimer = setInterval(() => this.emitStats(), STATS_INTERVAL_SIM_SEC * 1000 * timeScale);
     this.statsTimer.unref();
   }
@@ -58,8 +68,9 @@ export class EngineDriver {
   private reschedule(): void {
     this.clearPending();
     if (this.closed) return;
-    const dueMs = this.scheduler.nextDueMs();
+    let dueMs = this.scheduler.nextDueMs();
     if (dueMs === undefined) return;
+    if (this.stepMs > 0) dueMs = Math.ceil(dueMs / this.stepMs) * this.stepMs;
     const waitMs = dueMs - performance.now();
     if (waitMs > SPIN_THRESHOLD_MS) {
       this.timer = setTimeout(() => this.run(), waitMs - 1);
@@ -71,7 +82,10 @@ export class EngineDriver {
   private run(): void {
     this.timer = undefined;
     this.immediate = undefined;
-    for (const event of this.scheduler.advance(performance.now())) {
+    const nowMs = performance.now();
+    // Lockstep: everything due up to the last step boundary passed, never a token of a later step.
+    const upToMs = this.stepMs > 0 ? Math.floor(nowMs / this.stepMs) * this.stepMs : nowMs;
+    for (const event of this.scheduler.advance(upToMs)) {
       const sink = this.sinks.get(event.id);
       // The sink reads the request's view (cached tokens) on its last token, so forget it after.
       sink?.onToken(event);

@@ -144,16 +144,28 @@ function startGeneration(
           );
           return;
         }
-        if (event.index === 0 && request.endpoint === 'chat') {
-          emitted.push(epochMsNow());
-          res.write(writer.roleChunk());
-        }
-        emitted.push(epochMsNow());
+        // Each token goes to the socket now, not at the end of the tick (res.write alone corks the socket
+        // until nextTick, so a step's chunks would all leave after the last one was rendered). The time
+        // recorded is taken after rendering, right before the write syscall.
+        const socket = res.socket;
+        socket?.cork();
+        const roleChunk = event.index === 0 && request.endpoint === 'chat';
+        if (roleChunk) res.write(writer.roleChunk());
         res.write(writer.tokenChunk(event.index, event.last));
-        if (!event.last) return;
+        if (!event.last) {
+          const at = epochMsNow();
+          if (roleChunk) emitted.push(at);
+          emitted.push(at);
+          socket?.uncork();
+          return;
+        }
         finished = true;
         if (request.includeUsage)
           res.write(writer.usageChunk(usageOf(promptTokens, request.maxTokens, cachedTokensAtEnd())));
+        const at = epochMsNow();
+        if (roleChunk) emitted.push(at);
+        emitted.push(at);
+        // end() uncorks fully and writes the last token, usage and [DONE] in one go.
         res.end(DONE_EVENT);
         ctx.onEmission?.({ requestId, endpoint: request.endpoint, emittedAtEpochMs: emitted });
       },

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `node main.js serve <model> [--flags]`: the simulated vLLM server as a process (the `vllm` shim).
 import { startSimVllm, SimVllmStartupError, type SimVllmHandle } from './server';
+import { parseSlowdown } from './slowdown';
 
 function numberFromEnv(name: string): number | undefined {
   const raw = process.env[name];
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
       nodeAddr: process.env.VSWEEP_SIM_NODE_ADDR || undefined,
       devMode: process.env.VLLM_SERVER_DEV_MODE === '1',
       emissionLogPath: process.env.VSWEEP_SIM_EMISSION_LOG || undefined,
+      slowdown: parseSlowdown(process.env.VSWEEP_SIM_SLOWDOWN),
       log: writeLine,
       signal: abort.signal,
     });

@@ -8,6 +8,7 @@ import { parseServeArgs, type ServeConfig } from './flags';
 import { createApiHandler, type EmissionRecord } from './http-api';
 import { formatLogEntry, info, type LogEntry, pidsFor } from './log-format';
 import { H200_MEMORY_GIB, planStartup, type StartupPlan } from './profile';
+import { decodeFactorFor, type SlowdownRule } from './slowdown';
 import { readyEntries, shutdownEntries, startupScript } from './startup-script';
 
 export interface SimVllmOptions {
@@ -27,12 +28,20 @@ export interface SimVllmOptions {
   emissionLogPath?: string;
   /** Keep emission records in memory (handle.emissions), for in-process tests and benchmarks. */
   recordEmissions?: boolean;
+  /**
+   * Emit tokens in lockstep on the nominal decode-step grid (1 / decode tokens/s, time-scaled): every
+   * token due within a step goes out together at its end, as one vLLM decode step serves all running
+   * sequences. Default: each token at its own due time.
+   */
+  lockstepDecode?: boolean;
   /** Receives each log line (no trailing newline); default: discard. */
   log?: (line: string) => void;
   /** pid shown in log prefixes; default process.pid. */
   pid?: number;
   /** Aborting stops the startup (rejects with an AbortError). */
   signal?: AbortSignal;
+  /** Slowdown rules (VSWEEP_SIM_SLOWDOWN): the decode rate is multiplied by the matching factors. */
+  slowdown?: SlowdownRule[];
 }
 
 export interface SimVllmHandle {
@@ -110,19 +119,25 @@ export async function startSimVllm(options: SimVllmOptions): Promise<SimVllmHand
   if (script.failure !== undefined) throw new SimVllmStartupError(script.failure);
 
   const random = seededRandom(options.seed ?? config.port + pid);
+  const decodeTokensPerSec =
+    plan.profile.decodeTokensPerSec * decodeFactorFor(options.slowdown ?? [], config);
   const scheduler = new EngineScheduler({
     timeScale,
     maxNumSeqs: config.maxNumSeqs,
     kvCacheTokens: plan.kvCacheTokens,
     enablePrefixCaching: config.enablePrefixCaching,
-    decodeTokensPerSec: plan.profile.decodeTokensPerSec,
+    decodeTokensPerSec,
     prefillTokensPerSec: plan.profile.prefillTokensPerSec,
     // The seed's first request after startup ran 1-20 s slower than the rest.
     coldStartSeconds: 1 + 19 * random(),
     random,
   });
-  const driver = new EngineDriver(scheduler, timeScale, (line) =>
-    print([info('APIServer', 'loggers.py:123', line)]),
+  const driver = new EngineDriver(
+    scheduler,
+    timeScale,
+    (line) => print([info('APIServer', 'loggers.py:123', line)]),
+    // One step = one token at the engine's decode rate.
+    { decodeStepMs: options.lockstepDecode ? (1000 * timeScale) / decodeTokensPerSec : undefined },
   );
   const emissions: EmissionRecord[] = [];
   let emissionLog: WriteStream | undefined;
