@@ -76,7 +76,8 @@ export function replayActivities(deps: ActivityDeps) {
       const { samples, skipped } = fitSamples(loaded, input);
       const dir = join(deps.resultsDir, input.sweepId, input.configKey);
       mkdirSync(dir, { recursive: true });
-      const recordsFile = join(dir, `${input.experimentId}.${input.dataset}.jsonl`);
+      const attempt = input.attempt ? `.r${input.attempt}` : '';
+      const recordsFile = join(dir, `${input.experimentId}.${input.dataset}${attempt}.jsonl`);
       const perRun = workload.numPrompts ?? samples.length;
       const durable = (activityInfo().heartbeatDetails as ReplayHeartbeat | undefined)?.records ?? [];
       const done = resumable(

@@ -72,6 +72,8 @@ export const clusterSchema = z
     /** Node name -> address, for sites where node names do not resolve from the worker. */
     hostAliases: z.record(z.string(), z.string()).default({}),
     pollIntervalSec: z.number().positive().default(30),
+    /** Resubmit a job that died (node failure, preemption, walltime) or whose server crashed, this often. */
+    resubmitOnFailure: z.number().int().min(0).default(0),
     /** The job stops its server when no worker has looked at it for this long (0 = never). */
     controllerSilenceSec: z.number().min(0).default(3600),
     commands: z

@@ -76,15 +76,78 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
 
   const runDir = runDirFor(input.cluster.workDir, input.sweepId, config.key);
   const jobName = jobNameFor(input.sweepId, config.key);
-  const runId = `${input.sweepId}.${config.key}`;
   const jobRef = (jobId: string) => ({ cluster: input.cluster, jobId, timeScale });
   const quick = quickActivities(timeScale);
-  let jobId: string | undefined;
-  let submitted = false;
+  const maxResubmits = input.cluster.resubmitOnFailure;
   let stage: Stage = 'submit';
 
-  try {
-    enter('submit');
+  // Each attempt is one PBS job. A job that died or whose server crashed is resubmitted when the spec
+  // allows it (`cluster.resubmitOnFailure`); datasets already measured are kept, not measured again.
+  for (let attempt = 0; ; attempt++) {
+    // A new run id per attempt: the retried submit never adopts the job that failed.
+    const runId = `${input.sweepId}.${config.key}${attempt > 0 ? `.r${attempt}` : ''}`;
+    const job: { id?: string; submitted: boolean } = { submitted: false };
+    try {
+      await runAttempt(runId, attempt, job);
+      Object.assign(result, {
+        outcome: 'ok',
+        failedStage: undefined,
+        startupStage: undefined,
+        reason: undefined,
+        logTail: undefined,
+      });
+      break;
+    } catch (err) {
+      const outcome: Outcome = wf.isCancellation(err) ? 'cancelled' : 'failed';
+      const failure = describeFailure(err);
+      Object.assign(result, {
+        outcome,
+        failedStage: stage,
+        startupStage: failure.startupStage,
+        reason: failure.message,
+        logTail: failure.logTail,
+      });
+      if (outcome === 'cancelled') throw err; // after `finally` has deleted the job
+      const jobDied = failure.type === 'JobVanished' || failure.type === 'ServerFailed';
+      if (!jobDied || attempt >= maxResubmits || stage === 'submit' || stage === 'queue') break;
+      wf.log.warn('resubmitting after a job failure', {
+        configKey: config.key,
+        attempt,
+        reason: failure.message,
+      });
+    } finally {
+      await teardown(job, runId);
+    }
+  }
+
+  markUnfinishedRows(result);
+  if (result.rows.some((r) => r.outcome !== 'ok') && result.outcome === 'ok') {
+    Object.assign(result, {
+      outcome: 'failed',
+      failedStage: 'replay',
+      reason: result.rows.find((r) => r.reason)?.reason,
+    });
+  }
+  Object.assign(progress, { outcome: result.outcome, reason: result.reason });
+  enter(
+    'done',
+    undefined,
+    `**${config.label}**: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`,
+  );
+  wf.upsertSearchAttributes([{ key: SA_STATUS, value: result.outcome }]);
+  return result;
+
+  async function runAttempt(
+    runId: string,
+    attempt: number,
+    job: { id?: string; submitted: boolean },
+  ): Promise<void> {
+    stage = 'submit';
+    enter(
+      'submit',
+      undefined,
+      `**${config.label}**: submitting${attempt > 0 ? ` (attempt ${attempt + 1})` : ''}`,
+    );
     const script = renderJobScript({
       sweepId: input.sweepId,
       config,
@@ -94,8 +157,8 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
       setup: input.cluster.setup,
       controllerSilenceSec: input.cluster.controllerSilenceSec * timeScale,
     });
-    submitted = true;
-    ({ jobId } = await quick.submitJob({
+    job.submitted = true;
+    const { jobId } = await quick.submitJob({
       sweepId: input.sweepId,
       cluster: input.cluster,
       configKey: config.key,
@@ -103,7 +166,8 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
       runId,
       script,
       timeScale,
-    }));
+    });
+    job.id = jobId;
     progress.jobId = jobId;
     result.jobId = jobId;
 
@@ -155,8 +219,9 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
     }
 
     stage = 'replay';
+    const measured = new Set(result.rows.map((r) => `${r.experimentId}/${r.dataset}`));
     for (const exp of config.experiments) {
-      for (const dataset of exp.datasets) {
+      for (const dataset of exp.datasets.filter((d) => !measured.has(`${exp.id}/${d}`))) {
         enter('replay', undefined, `**${config.label}**: replaying ${dataset} for ${exp.id}`);
         const run = await replayActs.replayDataset({
           sweepId: input.sweepId,
@@ -169,6 +234,7 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
           workload: input.workload,
           timeScale,
           maxModelLen: Number(config.flags['max-model-len']) || undefined,
+          attempt,
           job: { jobId, runDir },
         });
         const failed = run.samples.filter((s) => !s.ok);
@@ -185,44 +251,14 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
         progress.samplesDone += 1;
       }
     }
-  } catch (err) {
-    const outcome: Outcome = wf.isCancellation(err) ? 'cancelled' : 'failed';
-    const failure = describeFailure(err);
-    Object.assign(result, {
-      outcome,
-      failedStage: stage,
-      startupStage: failure.startupStage,
-      reason: failure.message,
-      logTail: failure.logTail,
-    });
-    if (outcome === 'cancelled') throw err; // after `finally` has deleted the job
-  } finally {
-    await teardown();
   }
-
-  markUnfinishedRows(result);
-  if (result.rows.some((r) => r.outcome !== 'ok') && result.outcome === 'ok') {
-    Object.assign(result, {
-      outcome: 'failed',
-      failedStage: 'replay',
-      reason: result.rows.find((r) => r.reason)?.reason,
-    });
-  }
-  Object.assign(progress, { outcome: result.outcome, reason: result.reason });
-  enter(
-    'done',
-    undefined,
-    `**${config.label}**: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`,
-  );
-  wf.upsertSearchAttributes([{ key: SA_STATUS, value: result.outcome }]);
-  return result;
 
   // qdel in a scope that cancellation cannot interrupt: a GPU job is never left running.
-  async function teardown(): Promise<void> {
-    if (!submitted) return;
+  async function teardown(job: { id?: string; submitted: boolean }, runId: string): Promise<void> {
+    if (!job.submitted) return;
     enter('teardown');
     await wf.CancellationScope.nonCancellable(() =>
-      quick.teardownJob({ cluster: input.cluster, jobId, jobName, runId, timeScale }),
+      quick.teardownJob({ cluster: input.cluster, jobId: job.id, jobName, runId, timeScale }),
     );
   }
 
@@ -244,7 +280,12 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
   }
 }
 
-function describeFailure(err: unknown): { message: string; logTail?: string; startupStage?: string } {
+function describeFailure(err: unknown): {
+  message: string;
+  type?: string;
+  logTail?: string;
+  startupStage?: string;
+} {
   let cause: unknown = err;
   // ActivityFailure wraps the ApplicationFailure that carries the activity's own message and details.
   while (cause instanceof wf.ActivityFailure || cause instanceof wf.ChildWorkflowFailure) cause = cause.cause;
@@ -253,6 +294,7 @@ function describeFailure(err: unknown): { message: string; logTail?: string; sta
     const startupStage = details?.context?.startupStage;
     return {
       message: cause.message,
+      type: cause.type ?? undefined,
       logTail: details?.logTail,
       startupStage: typeof startupStage === 'string' ? startupStage : undefined,
     };

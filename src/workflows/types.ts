@@ -206,6 +206,8 @@ export interface ReplayInput {
   timeScale: number;
   /** The server's --max-model-len: samples that do not fit are skipped or rejected before sending. */
   maxModelLen?: number;
+  /** Which job of the configuration serves it (> 0 after a resubmission): records are kept per job. */
+  attempt?: number;
   /** The job serving the endpoint and its run directory: a failed request is checked against them. */
   job?: ServingJob;
 }
