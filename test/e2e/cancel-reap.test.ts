@@ -7,6 +7,7 @@ import { cancelSweep, reapOrphans, startSweep } from '../../src/client';
 import { LocalShellTransport } from '../../src/transport/local';
 import type { ConfigProgress } from '../../src/workflows/types';
 import { startStack, type Stack } from '../helpers/stack';
+import { until } from '../helpers/wait';
 
 interface QstatJson {
   Jobs?: Record<string, { job_state: string; Variable_List?: Record<string, string> }>;
@@ -24,16 +25,6 @@ async function jobsViaOpenSsh(stack: Stack) {
     state: j.job_state,
     runId: j.Variable_List?.VSWEEP_RUN_ID,
   }));
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('cancel and reap', { timeout: 180_000 }, () => {

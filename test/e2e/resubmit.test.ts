@@ -6,16 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { getSweepResult, startSweep } from '../../src/client';
 import { planSweep } from '../../src/plan/plan';
 import { startStack, type Stack } from '../helpers/stack';
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { until } from '../helpers/wait';
 
 describe('resubmit on job failure', { timeout: 180_000 }, () => {
   let stack: Stack;

@@ -17,18 +17,20 @@ const config: ServerConfigPlan = {
   env: { VLLM_LOGGING_LEVEL: 'INFO', WEIRD: "a'b $HOME" },
 };
 
+/** A compute node in a folder: a `vllm` with the given script, and a `hostname` that says hopper-46. */
+function fakeNode(dir: string, vllmScript: string): void {
+  writeFileSync(join(dir, 'vllm'), vllmScript);
+  writeFileSync(join(dir, 'hostname'), '#!/bin/sh\necho hopper-46\n');
+  chmodSync(join(dir, 'vllm'), 0o755);
+  chmodSync(join(dir, 'hostname'), 0o755);
+}
+
 describe('job script', () => {
   it('runs `vllm serve` with every flag as one literal word and records where it listens', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vsweep-job-'));
     try {
       // A fake `vllm` and `hostname` that print what they received: the script is executed for real.
-      writeFileSync(
-        join(dir, 'vllm'),
-        '#!/bin/bash\nfor a in "$@"; do echo "ARG[$a]"; done\necho "ENV[$WEIRD]"\n',
-      );
-      writeFileSync(join(dir, 'hostname'), '#!/bin/sh\necho hopper-46\n');
-      chmodSync(join(dir, 'vllm'), 0o755);
-      chmodSync(join(dir, 'hostname'), 0o755);
+      fakeNode(dir, '#!/bin/bash\nfor a in "$@"; do echo "ARG[$a]"; done\necho "ENV[$WEIRD]"\n');
       const script = renderJobScript({
         sweepId: 's1',
         config,
@@ -61,10 +63,7 @@ describe('controller watchdog', () => {
   it('stops a server whose controller has been silent too long', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vsweep-watchdog-'));
     try {
-      writeFileSync(join(dir, 'vllm'), '#!/bin/bash\nexec sleep 120\n'); // a server that logs nothing
-      writeFileSync(join(dir, 'hostname'), '#!/bin/sh\necho hopper-46\n');
-      chmodSync(join(dir, 'vllm'), 0o755);
-      chmodSync(join(dir, 'hostname'), 0o755);
+      fakeNode(dir, '#!/bin/bash\nexec sleep 120\n'); // a server that logs nothing
       const script = renderJobScript({
         sweepId: 's',
         config,
