@@ -1,6 +1,7 @@
 // The worker process: registers the workflows and the activities (with one SSH connection per login node).
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import { connectClient, DEFAULT_TASK_QUEUE } from './client';
@@ -11,12 +12,18 @@ import { PbsScheduler } from './scheduler/pbs/pbs';
 import type { ClusterSpec } from './spec/schema';
 import { TransportPool, transportKey, type TransportConfig } from './transport';
 import { JobPoller } from './activities/job-poller';
+import { openStore, type ResultsStore } from './store';
 
 export interface WorkerOptions {
   address: string;
   namespace?: string;
   taskQueue?: string;
   resultsDir?: string;
+  /** The results store's SQLite file; default `results.db` next to the results folder
+   * (`$VSWEEP_HOME/results.db`). */
+  storeFile?: string;
+  /** Where secrets such as webhook URLs are looked up; default process.env. */
+  env?: Record<string, string | undefined>;
   logger?: Logger;
   /** A pre-built workflow bundle (tests bundle once); default: bundle from source at start. */
   workflowBundle?: WorkflowBundleOption;
@@ -62,6 +69,16 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     if (!poller) pollers.set(key, (poller = new JobPoller(schedulerFor(cluster))));
     return poller;
   };
+  const resultsDir = opts.resultsDir ?? join(stateDir(), 'results');
+  const storeFile = opts.storeFile ?? join(dirname(resultsDir), 'results.db');
+  let store: ResultsStore | undefined;
+  const openResultsStore = () => {
+    if (!store) {
+      mkdirSync(dirname(storeFile), { recursive: true });
+      store = openStore(storeFile);
+    }
+    return store;
+  };
   const activities = createActivities({
     transportFor: (cluster) => pool.get(transportConfigFor(cluster)),
     schedulerFor,
@@ -75,7 +92,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         throw err;
       }
     },
-    resultsDir: opts.resultsDir ?? join(stateDir(), 'results'),
+    resultsDir,
+    store: openResultsStore,
+    env: opts.env ?? process.env,
     logger: log,
   });
   const connection = await NativeConnection.connect({ address: opts.address });
@@ -93,6 +112,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   });
   const done = worker.run().finally(async () => {
     await pool.closeAll();
+    store?.close();
     await connection.close();
     if (clientPromise) await (await clientPromise).connection.close();
   });

@@ -1,5 +1,6 @@
 // What activities need from the worker process: connections, a results folder, a logger.
 import type { Logger } from 'pino';
+import type { ResultsStore } from '../store';
 import type { PbsJob } from '../scheduler/pbs/model';
 import type { PbsScheduler } from '../scheduler/pbs/pbs';
 import type { ClusterSpec } from '../spec/schema';
@@ -15,5 +16,10 @@ export interface ActivityDeps {
   workflowState(workflowId: string): Promise<'running' | 'closed' | 'unknown'>;
   /** Where per-request records are written (JSONL per experiment and dataset). */
   resultsDir: string;
+  /** The worker's results store (one SQLite file, opened once on first use); the worker always sets it. */
+  store?: () => ResultsStore;
+  /** The worker's environment: secrets such as webhook URLs are read here, never passed as inputs.
+   * Default: process.env. */
+  env?: Record<string, string | undefined>;
   logger: Logger;
 }

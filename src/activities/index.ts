@@ -4,6 +4,7 @@ import { withFailureMapping } from './failures';
 import { jobActivities } from './job';
 import { reapActivities } from './reap';
 import { replayActivities } from './replay';
+import { resultsActivities } from './results';
 import { serverActivities } from './server';
 
 export type { ActivityDeps } from './deps';
@@ -14,5 +15,6 @@ export function createActivities(deps: ActivityDeps) {
     ...serverActivities(deps),
     ...replayActivities(deps),
     ...reapActivities(deps),
+    ...resultsActivities(deps),
   });
 }

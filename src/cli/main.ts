@@ -1,13 +1,10 @@
 // `vsweep`: the command line. Prints for people; logs (pino) go to .vsweep/logs unless VSWEEP_LOG=stderr.
 import { Command, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
 import {
   cancelSweep,
   connectClient,
   DEFAULT_ADDRESS,
   DEFAULT_TASK_QUEUE,
-  getSweepResult,
-  getSweepStatus,
   reapOrphans,
   scheduleJanitor,
   startSweep,
@@ -18,8 +15,11 @@ import { loadSpecFile } from '../spec/load';
 import { sweepSpecJsonSchema } from '../spec/schema';
 import { applyOverrides } from './overrides';
 import { runDemo } from './demo';
-import { followSweep, formatConfigLine } from './progress';
+import { registerOpsCommands, type Globals } from './ops';
+import { registerScheduleCommands } from './schedule';
 import { runServer, runSim, runWorker } from './services';
+import { loadSweepResult } from './stored';
+import { watchSweep } from './watch';
 
 const program = new Command('vsweep')
   .description('Durable vLLM configuration sweeps on PBS clusters, as Temporal workflows')
@@ -29,7 +29,6 @@ const program = new Command('vsweep')
   .option('--namespace <ns>', 'Temporal namespace', 'default')
   .option('--task-queue <name>', 'task queue of the workers', DEFAULT_TASK_QUEUE);
 
-type Globals = { address: string; namespace: string; taskQueue: string };
 const globals = () => program.opts<Globals>();
 
 program
@@ -56,41 +55,20 @@ program
     '--fixed-load-timeout <sec>',
     "use one fixed startup timeout (the seed's way) instead of the adaptive policy",
   )
-  .action(async (file: string, opts: { wait?: boolean; fixedLoadTimeout?: string }) => {
+  .option('--load-timeout <duration>', 'the same as a duration: 300, 40m, 1h')
+  .action(async (file: string, opts: { wait?: boolean; fixedLoadTimeout?: string; loadTimeout?: string }) => {
     const spec = applyOverrides(loadSpecFile(file), opts);
     const client = await connectClient(globals().address, globals().namespace);
     const sweepId = await startSweep(client, spec, { taskQueue: globals().taskQueue });
     console.log(sweepId);
     if (opts.wait) {
-      await followSweep(client, sweepId);
-      process.stdout.write('\n' + renderMarkdown(await getSweepResult(client, sweepId)));
+      await watchSweep(client, sweepId, { tty: !!process.stdout.isTTY });
+      process.stdout.write('\n' + renderMarkdown(await loadSweepResult(client, sweepId)));
     }
   });
 
-program
-  .command('status <sweep>')
-  .description('print where every server configuration of a sweep stands')
-  .option('--json', 'machine-readable')
-  .action(async (sweepId: string, opts: { json?: boolean }) => {
-    const client = await connectClient(globals().address, globals().namespace);
-    const status = await getSweepStatus(client, sweepId);
-    if (opts.json) return console.log(JSON.stringify(status, null, 2));
-    console.log(`${sweepId}: ${status.status}`);
-    for (const c of status.configs) console.log('  ' + formatConfigLine(c, status.progress.timeScale));
-  });
-
-program
-  .command('report <sweep>')
-  .description("print a finished sweep's report")
-  .addOption(new Option('--format <format>', 'output format').choices(['md', 'json']).default('md'))
-  .option('--out <file>', 'write to a file instead of stdout')
-  .action(async (sweepId: string, opts: { format: 'md' | 'json'; out?: string }) => {
-    const client = await connectClient(globals().address, globals().namespace);
-    const result = await getSweepResult(client, sweepId);
-    const text = opts.format === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderMarkdown(result);
-    if (opts.out) writeFileSync(opts.out, text);
-    else process.stdout.write(text);
-  });
+registerOpsCommands(program, globals);
+registerScheduleCommands(program, globals);
 
 program
   .command('cancel <sweep>')

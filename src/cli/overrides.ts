@@ -1,14 +1,37 @@
 // Spec overrides people reach for without editing the spec file.
 import type { SweepSpec } from '../spec/schema';
 
-export function applyOverrides(spec: SweepSpec, opts: { fixedLoadTimeout?: string }): SweepSpec {
-  if (opts.fixedLoadTimeout === undefined) return spec;
-  const seconds = Number(opts.fixedLoadTimeout);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new Error(
-      `--fixed-load-timeout must be a positive number of seconds (got ${opts.fixedLoadTimeout})`,
-    );
+/** `2400`, `2400s`, `40m`, `1.5h` -> seconds. */
+export function parseDurationSec(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(text.trim());
+  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'] : NaN;
+  if (!(seconds > 0)) {
+    throw new Error(`${option} must be a positive duration such as 300, 300s, 40m or 1h (got ${text})`);
   }
+  return seconds;
+}
+
+/**
+ * `--fixed-load-timeout S` (seconds) and `--load-timeout D` (a duration) both set one fixed startup
+ * timeout for every configuration, the seed's way: predictable, and what a re-run with "more time" means.
+ */
+export function applyOverrides(
+  spec: SweepSpec,
+  opts: { fixedLoadTimeout?: string; loadTimeout?: string },
+): SweepSpec {
+  if (opts.fixedLoadTimeout !== undefined && opts.loadTimeout !== undefined) {
+    throw new Error('give either --fixed-load-timeout or --load-timeout, not both');
+  }
+  let seconds: number;
+  if (opts.loadTimeout !== undefined) seconds = parseDurationSec(opts.loadTimeout, '--load-timeout');
+  else if (opts.fixedLoadTimeout !== undefined) {
+    seconds = Number(opts.fixedLoadTimeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      throw new Error(
+        `--fixed-load-timeout must be a positive number of seconds (got ${opts.fixedLoadTimeout})`,
+      );
+    }
+  } else return spec;
   return {
     ...spec,
     timeouts: { ...spec.timeouts, load: { ...spec.timeouts.load, policy: 'fixed', fixedSec: seconds } },

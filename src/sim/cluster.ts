@@ -1,7 +1,8 @@
 // The simulated cluster as one piece: a login node reached over SSH (real sshd protocol, ssh2 server)
 // whose shell has qsub/qstat/qdel/qselect, and compute nodes whose PATH has a simulated `vllm`.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { shQuote } from '../lib/shell';
 import { startPbsSim } from './pbs/server';
 import { ensureSimSshKeys, writeClientConfig } from './ssh/keys';
 import { startSimSshServer, type SimSshServer } from './ssh/server';
@@ -12,6 +13,11 @@ export interface SimClusterOptions {
   sshPort?: number;
   user?: string;
   historyEnabled?: boolean;
+  /** Loopback prefix of the compute nodes; default a random `127.a.b.` so that simulators running
+   * side by side (parallel tests) never reach each other's servers on port 8000. */
+  nodeAddressPrefix?: string;
+  /** Environment of every simulated server started from now on (e.g. VSWEEP_SIM_SLOWDOWN). */
+  jobEnv?: Record<string, string>;
 }
 
 export interface SimCluster {
@@ -27,6 +33,8 @@ export interface SimCluster {
   homeDir: string;
   pbs: Awaited<ReturnType<typeof startPbsSim>>;
   ssh: SimSshServer;
+  /** Replace the environment of servers started from now on; running ones keep theirs. */
+  setJobEnv(env: Record<string, string>): void;
   close(): Promise<void>;
 }
 
@@ -39,8 +47,17 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
   const nodeBinDir = join(dir, 'nodebin');
   mkdirSync(homeDir, { recursive: true });
   writeNodeBin(nodeBinDir);
+  const setJobEnv = (env: Record<string, string>) => writeJobEnv(nodeBinDir, env);
+  setJobEnv(opts.jobEnv ?? {});
 
-  const pbs = await startPbsSim({ dir, user, nodeBinDir, historyEnabled: opts.historyEnabled ?? true });
+  const randomOctet = () => 2 + Math.floor(Math.random() * 250);
+  const pbs = await startPbsSim({
+    dir,
+    user,
+    nodeBinDir,
+    historyEnabled: opts.historyEnabled ?? true,
+    nodeAddressPrefix: opts.nodeAddressPrefix ?? `127.${randomOctet()}.${randomOctet()}.`,
+  });
   const keys = await ensureSimSshKeys(join(dir, 'ssh'));
   const ssh = await startSimSshServer({
     host: '127.0.0.1',
@@ -74,6 +91,7 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
     homeDir,
     pbs,
     ssh,
+    setJobEnv,
     async close() {
       await ssh.close();
       await pbs.close();
@@ -90,11 +108,26 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
   return sim;
 }
 
+const JOB_ENV_FILE = 'job-env.sh';
+
+/** The compute nodes' site environment, read by every `vllm` at launch (as a node's /etc/profile.d). */
+function writeJobEnv(nodeBinDir: string, env: Record<string, string>): void {
+  const lines = Object.entries(env).map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`jobEnv: '${name}' is not a variable name`);
+    return `export ${name}=${shQuote(value)}`;
+  });
+  // Replaced atomically: a job starting meanwhile reads the old file or the new one, never half of one.
+  const tmp = join(nodeBinDir, `.${JOB_ENV_FILE}.tmp`);
+  writeFileSync(tmp, lines.join('\n') + '\n');
+  renameSync(tmp, join(nodeBinDir, JOB_ENV_FILE));
+}
+
 /** What a compute node has on PATH: the simulated `vllm`, and a `hostname` that names the node. */
 function writeNodeBin(nodeBinDir: string): void {
   mkdirSync(nodeBinDir, { recursive: true });
+  const envFile = JSON.stringify(join(nodeBinDir, JOB_ENV_FILE));
   const files: Record<string, string> = {
-    vllm: `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(SIM_VLLM_MAIN)} "$@"\n`,
+    vllm: `#!/bin/sh\n[ -f ${envFile} ] && . ${envFile}\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(SIM_VLLM_MAIN)} "$@"\n`,
     hostname: [
       '#!/bin/sh',
       '# The simulated node: its PBS name, or its loopback address with -i/-I.',

@@ -43,10 +43,20 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { dbFile?: string } = {}): Promise<Stack> {
+export interface StackOptions {
+  dbFile?: string;
+  /** Web UI port of the dev server (default: headless). */
+  uiPort?: number;
+  /** Environment of the simulated servers (see SimCluster.setJobEnv). */
+  jobEnv?: Record<string, string>;
+  /** Worker environment (webhook URLs); default process.env. */
+  workerEnv?: Record<string, string | undefined>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'vsweep-e2e-'));
-  const server = await startDevServer({ port: 0, uiPort: null, dbFile: opts.dbFile });
-  const sim = await startSimCluster({ dir: join(dir, 'sim') });
+  const server = await startDevServer({ port: 0, uiPort: opts.uiPort ?? null, dbFile: opts.dbFile });
+  const sim = await startSimCluster({ dir: join(dir, 'sim'), jobEnv: opts.jobEnv });
   const client = await connectClient(server.address);
   const taskQueue = `e2e-${Math.random().toString(36).slice(2, 8)}`;
   const resultsDir = join(dir, 'results');
@@ -73,6 +83,7 @@ export async function startStack(opts: { dbFile?: string } = {}): Promise<Stack>
         address: server.address,
         taskQueue,
         resultsDir,
+        env: opts.workerEnv,
         logger,
         workflowBundle: await workflowBundle(),
       });

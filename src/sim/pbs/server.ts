@@ -30,6 +30,9 @@ export interface PbsSimOptions {
   /** Largest walltime the queue accepts; default 48 h. */
   maxWalltimeSec?: number;
   random?: () => number;
+  /** First three octets of the nodes' loopback addresses (default `127.0.1.`); give every simulator
+   * running on one machine its own, or their servers' ports collide. */
+  nodeAddressPrefix?: string;
 }
 
 export interface PbsSim {
@@ -52,10 +55,10 @@ const SEQ_FILE = 'next-seq';
 const defaultNodes = () => Array.from({ length: 20 }, (_, i) => `hopper-${30 + i}`);
 
 /** Trailing number of the name when every node has a distinct one in 1..254, else the node's index + 1. */
-function nodeAddresses(names: readonly string[]): string[] {
+function nodeAddresses(names: readonly string[], prefix = '127.0.1.'): string[] {
   const numbers = names.map((name) => Number(/(\d+)$/.exec(name)?.[1] ?? NaN));
   const usable = numbers.every((n) => n >= 1 && n <= 254) && new Set(numbers).size === numbers.length;
-  return names.map((_, i) => `127.0.1.${usable ? numbers[i] : i + 1}`);
+  return names.map((_, i) => `${prefix}${usable ? numbers[i] : i + 1}`);
 }
 
 function writeShims(binDir: string, socketPath: string, serverName: string): void {
@@ -111,7 +114,7 @@ export async function startPbsSim(options: PbsSimOptions): Promise<PbsSim> {
   }
   mkdirSync(binDir, { recursive: true });
   const names = options.nodes ?? defaultNodes();
-  const addresses = nodeAddresses(names);
+  const addresses = nodeAddresses(names, options.nodeAddressPrefix);
   const nodes: SimNode[] = names.map((name, i) => ({
     name,
     address: addresses[i],

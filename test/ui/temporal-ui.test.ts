@@ -1,0 +1,103 @@
+// The Temporal Web UI tells a sweep's story: headless Chromium opens the test's own server's UI,
+// filters the workflow list by the sweep id and sees the sweep and its experiments with their summaries.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { getSweepResult, startSweep } from '../../src/client';
+import { freePort } from '../../src/temporal/devserver';
+import { startStack, type Stack } from '../helpers/stack';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`;
+const ARTIFACTS = resolve(__dirname, '../../../test-artifacts');
+
+describe('Temporal Web UI', { skip, timeout: 120_000 }, () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ uiPort: await freePort() });
+    await stack.startWorker();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  it('lists the experiments of one sweep, filtered by VsweepSweepId, with their summaries', async () => {
+    const spec = stack.spec((raw) => {
+      raw.experiments = (raw.experiments as { id: string }[]).filter((e) => ['1A', '3A'].includes(e.id));
+    });
+    const sweepId = await startSweep(stack.client, spec, { taskQueue: stack.taskQueue });
+    const result = await getSweepResult(stack.client, sweepId);
+    const childIds = result.configs.map((c) => `${sweepId}.${c.configKey}`);
+
+    const dir = mkdtempSync(join(tmpdir(), 'vsweep-ui-'));
+    // Imported only now: with playwright-core loaded, this process's streamed warmup requests to the
+    // simulated servers hang (seen on every run; cause not yet known), so the sweep runs before.
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1600, height: 900 },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const query = encodeURIComponent(`VsweepSweepId="${sweepId}"`);
+      await page.goto(`${stack.server.uiUrl}/namespaces/default/workflows?query=${query}`, {
+        waitUntil: 'domcontentloaded',
+      });
+      for (const id of [sweepId, ...childIds]) {
+        await page.getByText(id, { exact: true }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      }
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui.png'), fullPage: true });
+      const body = await page.locator('body').innerText();
+      // Nothing of another sweep: the filter holds.
+      assert.equal((body.match(/serverConfigWorkflow/g) ?? []).length, childIds.length, body);
+
+      // An experiment's page: its summary (the config in words) and details (datasets, load timeout).
+      const oneA = result.configs.find((c) => c.label === '1A')!;
+      await page.goto(
+        `${stack.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(`${sweepId}.${oneA.configKey}`)}`,
+        {
+          waitUntil: 'domcontentloaded',
+        },
+      );
+      await page.getByText('User Metadata', { exact: true }).first().click({ timeout: 30_000 });
+      // The UI renders summary and details (markdown) in sandboxed iframes: read every frame until
+      // both are there (bounded).
+      const frameText = async () =>
+        (
+          await Promise.all(
+            page.frames().map((f) =>
+              f
+                .locator('body')
+                .innerText()
+                .catch(() => ''),
+            ),
+          )
+        ).join('\n');
+      let text = '';
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+        text = await frameText();
+        if (/1A: .*max-model-len=32768/.test(text) && /Load timeout \d+ s/.test(text)) break;
+        await page.waitForTimeout(250);
+      }
+      await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-experiment.png'), fullPage: true });
+      assert.match(text, /Experiments 1A \(8k\)\. Load timeout \d+ s/);
+      assert.match(text, /1A: [^\n]*max-model-len=32768/);
+    } finally {
+      await browser.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
