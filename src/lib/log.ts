@@ -21,7 +21,8 @@ function destination(): pino.DestinationStream {
   const target = process.env.VSWEEP_LOG ?? join(stateDir(), 'logs', 'vsweep.log');
   if (target === 'stderr') return pino.destination(2);
   mkdirSync(dirname(target), { recursive: true });
-  return pino.destination({ dest: target, append: true, sync: false });
+  // Synchronous: the CLI may exit right after logging, and nothing here logs at high volume.
+  return pino.destination({ dest: target, append: true, sync: true });
 }
 
 export const logger: Logger = pino(

@@ -4,7 +4,8 @@ import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { FailureDetails } from '../activities/failures';
 import { renderJobScript, runDirFor } from '../jobs/job-script';
-import { hash } from '../plan/plan';
+import type { LoadTimeout } from '../plan/load-timeout';
+import { hash, isOn } from '../plan/plan';
 import { NON_RETRYABLE_ERROR_TYPES } from '../lib/errors';
 import { SA_STAGE, SA_STATUS } from './search-attributes';
 import type { ConfigInput, ConfigProgress, ConfigResult, Outcome, RowResult, Stage } from './types';
@@ -40,6 +41,13 @@ function longActivities(timeoutSec: number, timeScale: number) {
     heartbeatTimeout: Math.round(Math.min(60, Math.max(10, 60 * timeScale)) * 1000),
     retry: { ...retry, maximumAttempts: 20 },
   });
+}
+
+/** What the Temporal UI shows for the model-load activity, e.g. "model load — EP off, eager, timeout 698 s". */
+export function loadSummary(flags: ConfigInput['config']['flags'], timeout: LoadTimeout): string {
+  const ep = isOn(flags, 'enable-expert-parallel') ? 'on' : 'off';
+  const compile = isOn(flags, 'enforce-eager') ? 'eager' : 'torch.compile';
+  return `model load — EP ${ep}, ${compile}, timeout ${Math.round(timeout.totalSec)} s`;
 }
 
 /** PBS job names: at most 15 characters, letter first, unique per sweep and server config. */
@@ -158,15 +166,20 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
       controllerSilenceSec: input.cluster.controllerSilenceSec * timeScale,
     });
     job.submitted = true;
-    const { jobId } = await quick.submitJob({
-      sweepId: input.sweepId,
-      cluster: input.cluster,
-      configKey: config.key,
-      jobName,
-      runId,
-      script,
-      timeScale,
-    });
+    const { jobId } = await quick.submitJob.executeWithOptions(
+      { summary: `qsub ${jobName}${attempt > 0 ? ` (attempt ${attempt + 1})` : ''}` },
+      [
+        {
+          sweepId: input.sweepId,
+          cluster: input.cluster,
+          configKey: config.key,
+          jobName,
+          runId,
+          script,
+          timeScale,
+        },
+      ],
+    );
     job.id = jobId;
     progress.jobId = jobId;
     result.jobId = jobId;
@@ -174,11 +187,16 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
     stage = 'queue';
     const queueTimeoutSec = input.queueWaitSec * timeScale;
     enter('queue', queueTimeoutSec, `**${config.label}**: job ${jobId} queued`);
-    const started = await longActivities(queueTimeoutSec, timeScale).waitForJobStart({
-      ...jobRef(jobId),
-      runDir,
-      timeoutSec: queueTimeoutSec,
-    });
+    const started = await longActivities(queueTimeoutSec, timeScale).waitForJobStart.executeWithOptions(
+      { summary: `queue wait — timeout ${Math.round(input.queueWaitSec)} s` },
+      [
+        {
+          ...jobRef(jobId),
+          runDir,
+          timeoutSec: queueTimeoutSec,
+        },
+      ],
+    );
     progress.host = started.execHost;
     result.host = started.execHost;
 
@@ -189,14 +207,19 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
       loadTimeoutSec,
       `**${config.label}**: model load on ${started.execHost}, timeout ${input.loadTimeout.totalSec} s (${input.loadTimeout.explanation})`,
     );
-    const endpoint = await longActivities(loadTimeoutSec, timeScale).waitForServerReady({
-      ...jobRef(jobId),
-      runDir,
-      port: input.port,
-      jobStartedAtMs: started.startedAtMs,
-      deadlineMs: started.startedAtMs + loadTimeoutSec * 1000,
-      loadTimeout: input.loadTimeout,
-    });
+    const endpoint = await longActivities(loadTimeoutSec, timeScale).waitForServerReady.executeWithOptions(
+      { summary: loadSummary(config.flags, input.loadTimeout) },
+      [
+        {
+          ...jobRef(jobId),
+          runDir,
+          port: input.port,
+          jobStartedAtMs: started.startedAtMs,
+          deadlineMs: started.startedAtMs + loadTimeoutSec * 1000,
+          loadTimeout: input.loadTimeout,
+        },
+      ],
+    );
     Object.assign(result, {
       host: endpoint.host,
       port: endpoint.port,
@@ -209,13 +232,18 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
     if (input.workload.warmupRequests > 0) {
       stage = 'warmup';
       enter('warmup');
-      await replayActs.warmup({
-        cluster: input.cluster,
-        endpoint,
-        workload: input.workload,
-        timeScale,
-        job: { jobId, runDir },
-      });
+      await replayActs.warmup.executeWithOptions(
+        { summary: `warmup — ${input.workload.warmupRequests} request(s), not measured` },
+        [
+          {
+            cluster: input.cluster,
+            endpoint,
+            workload: input.workload,
+            timeScale,
+            job: { jobId, runDir },
+          },
+        ],
+      );
     }
 
     stage = 'replay';
@@ -223,20 +251,25 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
     for (const exp of config.experiments) {
       for (const dataset of exp.datasets.filter((d) => !measured.has(`${exp.id}/${d}`))) {
         enter('replay', undefined, `**${config.label}**: replaying ${dataset} for ${exp.id}`);
-        const run = await replayActs.replayDataset({
-          sweepId: input.sweepId,
-          configKey: config.key,
-          experimentId: exp.id,
-          cluster: input.cluster,
-          endpoint,
-          dataset,
-          datasetSpec: input.datasets[dataset],
-          workload: input.workload,
-          timeScale,
-          maxModelLen: Number(config.flags['max-model-len']) || undefined,
-          attempt,
-          job: { jobId, runDir },
-        });
+        const run = await replayActs.replayDataset.executeWithOptions(
+          { summary: `replay ${dataset} for ${exp.id}` },
+          [
+            {
+              sweepId: input.sweepId,
+              configKey: config.key,
+              experimentId: exp.id,
+              cluster: input.cluster,
+              endpoint,
+              dataset,
+              datasetSpec: input.datasets[dataset],
+              workload: input.workload,
+              timeScale,
+              maxModelLen: Number(config.flags['max-model-len']) || undefined,
+              attempt,
+              job: { jobId, runDir },
+            },
+          ],
+        );
         const failed = run.samples.filter((s) => !s.ok);
         result.rows.push({
           experimentId: exp.id,
@@ -258,7 +291,9 @@ export async function serverConfigWorkflow(input: ConfigInput): Promise<ConfigRe
     if (!job.submitted) return;
     enter('teardown');
     await wf.CancellationScope.nonCancellable(() =>
-      quick.teardownJob({ cluster: input.cluster, jobId: job.id, jobName, runId, timeScale }),
+      quick.teardownJob.executeWithOptions({ summary: `qdel ${job.id ?? jobName}` }, [
+        { cluster: input.cluster, jobId: job.id, jobName, runId, timeScale },
+      ]),
     );
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadTimeoutPolicy } from '../../src/plan/load-timeout';
 import { loadTimeoutSchema } from '../../src/spec/schema';
+import { loadSummary } from '../../src/workflows/server-config';
 
 const adaptive = loadTimeoutSchema.parse({});
 
@@ -29,5 +30,15 @@ describe('load timeout policy', () => {
     const t = loadTimeoutPolicy({ ...adaptive, policy: 'fixed', fixedSec: 300 }, {});
     assert.equal(t.totalSec, 300);
     assert.ok(t.totalSec < 310, "the seed's EP-off load does not fit");
+  });
+});
+
+describe('load activity summary (Temporal UI)', () => {
+  it('says what the timeout is made of', () => {
+    const flags = { 'enforce-eager': true };
+    assert.equal(
+      loadSummary(flags, loadTimeoutPolicy(adaptive, flags)),
+      'model load — EP off, eager, timeout 465 s',
+    );
   });
 });
