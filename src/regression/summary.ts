@@ -86,9 +86,30 @@ export function regressionSummary(
       rows.push({ ...common, verdict: worst(Object.values(metrics).map((m) => m.verdict)), metrics });
     }
   }
+  holmCorrect(rows, options.alpha ?? 0.05);
   const counts = { regression: 0, improvement: 0, 'no-change': 0, 'insufficient-data': 0, failed: 0 };
   for (const row of rows) counts[row.verdict]++;
   return { sweepId: sweep.sweepId, specName: sweep.specName, model: sweep.model, rows, counts };
+}
+
+/**
+ * A nightly run tests every metric of every row: at alpha 0.05 per test, some row would be flagged by
+ * noise alone most nights. Holm's step-down correction keeps the chance of any false flag in the whole
+ * run at alpha, and loses little power for a real change (its p-value is tiny). Verdicts that do not
+ * survive become 'no-change'; each row's verdict is then recomputed.
+ */
+export function holmCorrect(rows: RowCheck[], alpha: number): void {
+  const tests = rows
+    .flatMap((row) => Object.values(row.metrics ?? {}))
+    .filter((t) => t.verdict !== 'insufficient-data' && Number.isFinite(t.pValue))
+    .sort((a, b) => a.pValue - b.pValue);
+  // Step down through all tests by p-value; from the first that misses alpha / (m - i), none is significant.
+  const firstMiss = tests.findIndex((t, i) => t.pValue > alpha / (tests.length - i));
+  for (const test of firstMiss === -1 ? [] : tests.slice(firstMiss)) {
+    if (test.verdict === 'regression' || test.verdict === 'improvement') test.verdict = 'no-change';
+  }
+  for (const row of rows)
+    if (row.metrics) row.verdict = worst(Object.values(row.metrics).map((x) => x.verdict));
 }
 
 /** A row regresses if any metric does; it improves only if none regresses. */

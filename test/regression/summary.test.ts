@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { baselinesFromStore, regressionSummary, slackPayload } from '../../src/regression';
+import { holmCorrect } from '../../src/regression/summary';
 import { openStore, type ResultsStore } from '../../src/store';
 import { sweepResult } from '../helpers/sweep-result';
 
@@ -65,5 +66,49 @@ describe('regression summary', () => {
     const big = slackPayload(many);
     assert.ok(big.blocks.length <= 50);
     assert.ok(big.blocks.some((b) => b.type === 'context' && b.elements[0]!.text.includes('260 more rows')));
+  });
+});
+
+describe('family-wise correction', () => {
+  it('drops a borderline flag among many tests and keeps a clear one (Holm)', () => {
+    const cmp = (pValue: number, verdict: 'regression' | 'no-change') => ({
+      verdict,
+      changePct: verdict === 'regression' ? -10 : 0,
+      pValue,
+      test: 'prediction-t' as const,
+      currentMean: 1,
+      baselineMean: 1,
+      baselineRuns: 3,
+    });
+    const rows = [
+      {
+        experimentId: 'a',
+        configKey: 'a',
+        config: '',
+        dataset: 'd',
+        verdict: 'regression' as const,
+        metrics: {
+          tokensPerSec: cmp(0.001, 'regression'),
+          latencySec: cmp(0.5, 'no-change'),
+          ttftSec: cmp(0.6, 'no-change'),
+        },
+      },
+      {
+        experimentId: 'b',
+        configKey: 'b',
+        config: '',
+        dataset: 'd',
+        verdict: 'regression' as const,
+        metrics: {
+          tokensPerSec: cmp(0.7, 'no-change'),
+          latencySec: cmp(0.8, 'no-change'),
+          ttftSec: cmp(0.03, 'regression'),
+        },
+      },
+    ];
+    holmCorrect(rows, 0.05);
+    assert.equal(rows[0].verdict, 'regression', 'p = 0.001 < 0.05 / 6 survives');
+    assert.equal(rows[1].verdict, 'no-change', 'p = 0.03 > 0.05 / 5 does not');
+    assert.equal(rows[1].metrics.ttftSec.verdict, 'no-change');
   });
 });
