@@ -1,6 +1,7 @@
 // The results store and the nightly check: record a finished sweep, judge it against its baseline,
 // and tell a chat webhook. The webhook's URL is read from the worker's environment, never an input.
 import { baselinesFromStore, postWebhook, regressionSummary, slackPayload } from '../regression';
+import { toBaselineRun } from '../regression/summary';
 import type { BaselineSource, RegressionSummary } from '../regression';
 import type { ResultsStore, StoredSweep, SweepMeta } from '../store';
 import type { SweepResult } from '../workflows/types';
@@ -74,14 +75,7 @@ export function baselinesBefore(
       })
       .filter((run) => run.sweepId !== sweep.sweepId && run.outcome === 'ok' && run.samples.some((s) => s.ok))
       .slice(-lastN)
-      .map((run) => {
-        const ok = run.samples.filter((s) => s.ok);
-        return {
-          tokensPerSec: ok.map((s) => s.tokensPerSec),
-          latencySec: ok.map((s) => s.latencySec),
-          ttftSec: ok.map((s) => s.ttftSec),
-        };
-      });
+      .map(toBaselineRun);
 }
 
 export function checkSweep(

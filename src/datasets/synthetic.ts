@@ -7,17 +7,9 @@ const VOCABULARY = (
   'tensor parallel pipeline decode prefill batch sequence request stream chunk usage report sweep config'
 ).split(' ');
 
-/** mulberry32: tiny, fast, good enough for reproducible text. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../lib/random';
+
+export { seededRandom };
 
 export function syntheticWords(count: number, random: () => number): string[] {
   return Array.from({ length: count }, () => VOCABULARY[Math.floor(random() * VOCABULARY.length)]);

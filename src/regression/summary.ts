@@ -126,12 +126,17 @@ export function baselinesFromStore(
   return (row) =>
     store
       .baseline({ specName: row.specName, configKey: row.configKey, dataset: row.dataset, ...options })
-      .map((run) => {
-        const ok = run.samples.filter((s) => s.ok);
-        return {
-          tokensPerSec: ok.map((s) => s.tokensPerSec),
-          latencySec: ok.map((s) => s.latencySec),
-          ttftSec: ok.map((s) => s.ttftSec),
-        };
-      });
+      .map(toBaselineRun);
+}
+
+/** A stored run's successful samples as the per-metric values a baseline compares against. */
+export function toBaselineRun(run: {
+  samples: { ok: boolean; tokensPerSec: number; latencySec: number; ttftSec: number }[];
+}): BaselineRun {
+  const ok = run.samples.filter((s) => s.ok);
+  return {
+    tokensPerSec: ok.map((s) => s.tokensPerSec),
+    latencySec: ok.map((s) => s.latencySec),
+    ttftSec: ok.map((s) => s.ttftSec),
+  };
 }
