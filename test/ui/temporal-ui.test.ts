@@ -64,6 +64,18 @@ describe('Temporal Web UI', { skip, timeout: 120_000 }, () => {
       // Nothing of another sweep: the filter holds.
       assert.equal((body.match(/serverConfigWorkflow/g) ?? []).length, childIds.length, body);
 
+      // Stage and status are search attributes the UI filters on: the finished experiments of this sweep.
+      const byStage = encodeURIComponent(
+        `VsweepSweepId="${sweepId}" AND VsweepStage="done" AND VsweepStatus="ok"`,
+      );
+      await page.goto(`${stack.server.uiUrl}/namespaces/default/workflows?query=${byStage}`, {
+        waitUntil: 'domcontentloaded',
+      });
+      for (const id of childIds) {
+        await page.getByText(id, { exact: true }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      }
+      await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-by-stage.png'), fullPage: true });
+
       // An experiment's page: its summary (the config in words) and details (datasets, load timeout).
       const oneA = result.configs.find((c) => c.label === '1A')!;
       await page.goto(
@@ -95,6 +107,10 @@ describe('Temporal Web UI', { skip, timeout: 120_000 }, () => {
       await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-experiment.png'), fullPage: true });
       assert.match(text, /Experiments 1A \(8k\)\. Load timeout \d+ s/);
       assert.match(text, /1A: [^\n]*max-model-len=32768/);
+      // Each stage's activity carries a summary, e.g. the model load's timeout in words.
+      const events = await page.locator('body').innerText();
+      assert.match(events, /model load — EP on, eager, timeout \d+ s/);
+      assert.match(events, /replay 8k for 1A/);
     } finally {
       await browser.close();
       rmSync(dir, { recursive: true, force: true });
