@@ -65,11 +65,15 @@ describe('demo sweep on the simulated cluster', { timeout: 300_000 }, () => {
       assert.equal(samples.length, row.dataset === '8k' ? 3 : 2);
       for (const s of samples) {
         assert.equal(s.completionTokens, 512);
-        // ~8.7 tokens/s in simulated time. The bound is wide on purpose: at time scale 0.01 every
-        // millisecond of CPU contention is 0.1 simulated second; it still catches unit mistakes (x100).
-        assert.ok(s.tokensPerSec > 5 && s.tokensPerSec < 10, `${s.sampleId}: ${s.tokensPerSec} tokens/s`);
+        // Simulated seconds, not real ones: a mix-up would be off by x100. (Single samples can stall
+        // when other test files load both cores: at time scale 0.01 a 0.5 s stall is 50 simulated s.)
+        assert.ok(s.tokensPerSec > 1 && s.tokensPerSec < 20, `${s.sampleId}: ${s.tokensPerSec} tokens/s`);
       }
     }
+    // The seed's ~8.7 generated tokens/s per request, with the cold first request kept out by the warmup.
+    const tps = all.flatMap((r) => r.run?.samples.map((s) => s.tokensPerSec) ?? []).sort((a, b) => a - b);
+    const median = tps[Math.floor(tps.length / 2)];
+    assert.ok(median > 7.5 && median < 9.5, `median ${median} tokens/s`);
     const prompts = all.find((r) => r.dataset === '64k')?.run?.samples.map((s) => s.promptTokens);
     assert.deepEqual(prompts, [47490, 47490]);
   });
