@@ -1,18 +1,17 @@
 // Opens a rendered report in real headless Chromium: the SVG charts must lay out with a visible size.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { renderHtml } from '../../src/report/html';
 import { openStore } from '../../src/store';
 import { sweepResult } from '../helpers/sweep-result';
+import { chromiumSkip, launchChromium } from '../helpers/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Debian's Chromium, never a downloaded build (this network cannot fetch one).
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`;
+const skip = chromiumSkip;
 const ARTIFACTS = resolve(__dirname, '../../../test-artifacts');
 
 describe('html report in Chromium', { skip }, () => {
@@ -34,22 +33,7 @@ describe('html report in Chromium', { skip }, () => {
     const file = join(dir, 'report.html');
     writeFileSync(file, html);
 
-    // A fresh profile in the temp dir (Playwright takes it here rather than as --user-data-dir).
-    const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      viewport: { width: 1280, height: 900 },
-      // Background networking off: this machine's closed network refuses Chromium's update and sync calls.
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium(join(dir, 'profile'), { width: 1280, height: 900 });
     try {
       const page = await browser.newPage();
       const requests: string[] = [];

@@ -1,16 +1,16 @@
 // The Temporal Web UI tells a sweep's story: headless Chromium opens the test's own server's UI,
 // filters the workflow list by the sweep id and sees the sweep and its experiments with their summaries.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getSweepResult, startSweep } from '../../src/client';
 import { freePort } from '../../src/temporal/devserver';
 import { startStack, type Stack } from '../helpers/stack';
+import { chromiumSkip, launchChromium } from '../helpers/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`;
+const skip = chromiumSkip;
 const ARTIFACTS = resolve(__dirname, '../../../test-artifacts');
 
 describe('Temporal Web UI', { skip, timeout: 120_000 }, () => {
@@ -32,23 +32,8 @@ describe('Temporal Web UI', { skip, timeout: 120_000 }, () => {
     const childIds = result.configs.map((c) => `${sweepId}.${c.configKey}`);
 
     const dir = mkdtempSync(join(tmpdir(), 'vsweep-ui-'));
-    // Imported only now: with playwright-core loaded, this process's streamed warmup requests to the
-    // simulated servers hang (seen on every run; cause not yet known), so the sweep runs before.
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1600, height: 900 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    // The sweep ran first: see launchChromium on why playwright-core is loaded only now.
+    const browser = await launchChromium(join(dir, 'profile'), { width: 1600, height: 900 });
     try {
       const page = await browser.newPage();
       const query = encodeURIComponent(`VsweepSweepId="${sweepId}"`);
