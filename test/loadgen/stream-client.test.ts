@@ -4,24 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
 import { NO_CHUNK_ERROR, sendStreamingRequest } from '../../src/loadgen/stream-client';
-import { type SimVllmHandle, startSimVllm } from '../../src/sim/vllm/server';
+import { type SimVllmHandle } from '../../src/sim/vllm/server';
+import { startTinySim } from '../helpers/tiny-sim';
 
 let sim: SimVllmHandle;
 const agent = new Agent({ connections: 16 });
 const rawServers: Server[] = [];
 
 before(async () => {
-  sim = await startSimVllm({
-    argv: [
-      'tiny/model',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--max-model-len',
-      '256',
-      '--enable-prompt-tokens-details',
-    ],
+  sim = await startTinySim('--enable-prompt-tokens-details', {
     timeScale: 0.001,
     seed: 11,
     recordEmissions: true,

@@ -9,7 +9,8 @@ import {
   summarizeStatsLines,
 } from '../../src/server/metrics-scrape';
 import { parsePrometheusText } from '../../src/server/prometheus-text';
-import { type SimVllmHandle, startSimVllm } from '../../src/sim/vllm/server';
+import { type SimVllmHandle } from '../../src/sim/vllm/server';
+import { startTinySim } from '../helpers/tiny-sim';
 
 // vLLM 0.11+: `_total` counters, kv_cache_usage_perc, prefix_cache_*; two engines (data parallel).
 const NEW = (hits: number, queries: number, prompt: number, kv: number) => `
@@ -108,17 +109,7 @@ test('log fallback: stats lines per engine, rates summed over engines', () => {
 let sim: SimVllmHandle;
 const agent = new Agent({ connections: 4 });
 before(async () => {
-  sim = await startSimVllm({
-    argv: [
-      'tiny/model',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--max-model-len',
-      '256',
-      '--enable-prefix-caching',
-    ],
+  sim = await startTinySim('--enable-prefix-caching', {
     timeScale: 0.0005,
     seed: 3,
   });

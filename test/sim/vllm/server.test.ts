@@ -3,23 +3,14 @@ import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { parseStartupLog } from '../../../src/server/vllm-log';
 import { type SimVllmHandle, SimVllmStartupError, startSimVllm } from '../../../src/sim/vllm/server';
+import { startTinySim } from '../../helpers/tiny-sim';
 
 const TIME_SCALE = 0.001;
 let sim: SimVllmHandle;
 const logLines: string[] = [];
 
 before(async () => {
-  sim = await startSimVllm({
-    argv: [
-      'tiny/model',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--max-model-len',
-      '256',
-      '--enable-prompt-tokens-details',
-    ],
+  sim = await startTinySim('--enable-prompt-tokens-details', {
     timeScale: TIME_SCALE,
     seed: 7,
     devMode: true,
