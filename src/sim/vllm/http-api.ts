@@ -18,11 +18,17 @@ import {
 } from './openai-protocol';
 import { VLLM_VERSION } from './startup-script';
 
-/** Wall-clock send times (epoch ms, sub-ms precision) of every SSE chunk with non-empty choices. */
+/** Wall-clock times (epoch ms, sub-ms precision) of every SSE chunk with non-empty choices. */
 export interface EmissionRecord {
   requestId: string;
   endpoint: Endpoint;
+  /** Right before the write syscall that sends the chunk. */
   emittedAtEpochMs: number[];
+  /**
+   * Right after that syscall returned: over loopback the kernel has queued the bytes on the peer's socket
+   * by then (and over a network they have left this host), so this is when a client could first read them.
+   */
+  deliveredAtEpochMs: number[];
 }
 
 export interface ApiContext {
@@ -111,6 +117,7 @@ function startGeneration(
   const created = Math.floor(Date.now() / 1000);
   const writer = new ChunkWriter(request.endpoint, responseId, request.model, created);
   const emitted: number[] = [];
+  const delivered: number[] = [];
   const promptTokens = request.promptTokens.length;
   const cachedTokensAtEnd = () => {
     if (!ctx.config.enablePromptTokensDetails) return undefined;
@@ -145,29 +152,38 @@ function startGeneration(
           return;
         }
         // Each token goes to the socket now, not at the end of the tick (res.write alone corks the socket
-        // until nextTick, so a step's chunks would all leave after the last one was rendered). The time
-        // recorded is taken after rendering, right before the write syscall.
+        // until nextTick, so a step's chunks would all leave after the last one was rendered). The times
+        // recorded are taken after rendering, right before and right after the write syscall.
         const socket = res.socket;
         socket?.cork();
         const roleChunk = event.index === 0 && request.endpoint === 'chat';
         if (roleChunk) res.write(writer.roleChunk());
         res.write(writer.tokenChunk(event.index, event.last));
-        if (!event.last) {
+        /** Sends what is corked (`flush`), noting the times for each chunk it carries. */
+        const timed = (flush: () => void) => {
           const at = epochMsNow();
-          if (roleChunk) emitted.push(at);
-          emitted.push(at);
-          socket?.uncork();
+          flush();
+          const done = epochMsNow();
+          for (let n = roleChunk ? 2 : 1; n > 0; n--) {
+            emitted.push(at);
+            delivered.push(done);
+          }
+        };
+        if (!event.last) {
+          timed(() => socket?.uncork());
           return;
         }
         finished = true;
         if (request.includeUsage)
           res.write(writer.usageChunk(usageOf(promptTokens, request.maxTokens, cachedTokensAtEnd())));
-        const at = epochMsNow();
-        if (roleChunk) emitted.push(at);
-        emitted.push(at);
         // end() uncorks fully and writes the last token, usage and [DONE] in one go.
-        res.end(DONE_EVENT);
-        ctx.onEmission?.({ requestId, endpoint: request.endpoint, emittedAtEpochMs: emitted });
+        timed(() => res.end(DONE_EVENT));
+        ctx.onEmission?.({
+          requestId,
+          endpoint: request.endpoint,
+          emittedAtEpochMs: emitted,
+          deliveredAtEpochMs: delivered,
+        });
       },
     },
   );
