@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDispatcher, runLoad } from '../src/loadgen/runner';
+import { createAgent, runLoad } from '../src/loadgen/runner';
 import { sendStreamingRequest } from '../src/loadgen/stream-client';
 import { forkChild } from './lib/child';
 
@@ -58,7 +58,7 @@ function run(file: string, args: string[]): Promise<string> {
 }
 
 async function ours(url: string, concurrency: number, requests: number): Promise<Measurement> {
-  const dispatcher = createDispatcher(concurrency);
+  const agent = createAgent(concurrency);
   try {
     const cpu0 = process.cpuUsage();
     const result = await runLoad({
@@ -73,7 +73,7 @@ async function ours(url: string, concurrency: number, requests: number): Promise
           model: 'bench/model',
           prompt: sample.prompt,
           maxTokens: sample.maxTokens,
-          dispatcher,
+          agent,
         }),
     });
     const cpu = process.cpuUsage(cpu0);
@@ -89,7 +89,7 @@ async function ours(url: string, concurrency: number, requests: number): Promise
       (cpu.user + cpu.system) / 1e6,
     );
   } finally {
-    await dispatcher.close();
+    await agent.close();
   }
 }
 

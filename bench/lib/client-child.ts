@@ -2,7 +2,7 @@
 // on its event loop while chunks arrive. IPC: ready -> {clockOffsetMs}; a RunRequest -> RunReply.
 import { execFileSync } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { createDispatcher, runLoad } from '../../src/loadgen/runner';
+import { createAgent, runLoad } from '../../src/loadgen/runner';
 import { sendStreamingRequest } from '../../src/loadgen/stream-client';
 import { epochToMonotonicOffsetMs } from './child';
 import { type LoopDiag, LoopWatch } from './diag';
@@ -80,7 +80,7 @@ function placeSelf(cpu: number, nice: number): { pinnedCpu: number; nice: number
 const prompt = Array.from({ length: 32 }, (_, i) => `w${i}`).join(' ');
 
 async function run(request: RunRequest): Promise<RunReply> {
-  const dispatcher = createDispatcher(request.streams);
+  const agent = createAgent(request.streams);
   const watch = new LoopWatch();
   let cpu = process.cpuUsage();
   try {
@@ -102,7 +102,7 @@ async function run(request: RunRequest): Promise<RunReply> {
           model: 'tiny/model',
           prompt: sample.prompt,
           maxTokens: sample.maxTokens,
-          dispatcher,
+          agent,
           requestId: phase === 'warmup' ? `warm-${request.idPrefix}${index}` : `${request.idPrefix}${index}`,
         });
       },
@@ -120,7 +120,7 @@ async function run(request: RunRequest): Promise<RunReply> {
     return { records, diag };
   } finally {
     watch.stop();
-    await dispatcher.close();
+    await agent.close();
   }
 }
 

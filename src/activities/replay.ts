@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadDataset, type Sample } from '../datasets/load';
 import { ServerFailed, TransportUnavailable } from '../lib/errors';
 import { validateDataset } from '../datasets/validate';
-import { createDispatcher, runLoad } from '../loadgen/runner';
+import { createAgent, runLoad } from '../loadgen/runner';
 import { sendStreamingRequest, type RequestRecord } from '../loadgen/stream-client';
 import { startScraper, summarizeStatsLines, type ScrapeSummary } from '../server/metrics-scrape';
 import { wordTokens } from '../spec/check-datasets';
@@ -98,7 +98,7 @@ export function replayActivities(deps: ActivityDeps) {
         stage: 'replay',
         jobId: input.job?.jobId,
       });
-      const dispatcher = createDispatcher(concurrencyOf(workload.mode));
+      const agent = createAgent(concurrencyOf(workload.mode));
       const scraper = startScraper({
         url: `${baseUrl()}/metrics`,
         // Its own connection: the load's pool may be fully busy streaming (one connection when sequential).
@@ -111,7 +111,7 @@ export function replayActivities(deps: ActivityDeps) {
           model: input.endpoint.model,
           ...requestBody(sample, workload.endpoint),
           maxTokens: sample.maxTokens,
-          dispatcher,
+          agent,
         });
       const send = async (sample: Sample): Promise<RequestRecord> => {
         let record = await sendOnce(sample);
@@ -163,7 +163,7 @@ export function replayActivities(deps: ActivityDeps) {
         }
       } finally {
         scrape = await scraper.stop().catch(() => undefined);
-        await dispatcher.close().catch(() => undefined);
+        await agent.close().catch(() => undefined);
         await tunnel.close().catch(() => undefined);
       }
       const serverMetrics = scrape && scrape.scrapes > 1 ? scrape : await statsFromLog(deps, input);

@@ -1,9 +1,9 @@
 // Drives a load pattern over a dataset: sequential, a fixed number of streams, or a target request
 // rate; warmups first (never returned), then the measured requests, which it times as vLLM does.
 import { performance } from 'node:perf_hooks';
-import { Agent } from 'undici';
 import type { Sample } from '../datasets/load';
 import { arrivalOffsetsSec } from './arrivals';
+import { StreamAgent } from './http1';
 import type { RequestRecord } from './stream-client';
 
 export type LoadMode =
@@ -52,8 +52,8 @@ export interface LoadResult {
 }
 
 /** One keep-alive pool for the whole run, with as many connections as requests in flight. */
-export function createDispatcher(concurrency: number): Agent {
-  return new Agent({ connections: Math.max(1, concurrency), pipelining: 1, keepAliveTimeout: 60_000 });
+export function createAgent(concurrency: number): StreamAgent {
+  return new StreamAgent({ connections: Math.max(1, concurrency) });
 }
 
 function concurrencyOf(mode: LoadMode, pending: number): number {

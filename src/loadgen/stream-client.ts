@@ -1,10 +1,10 @@
 // Sends one streaming request to an OpenAI-compatible server and records raw per-chunk timing, as
 // vLLM's benchmarks/lib/endpoint_request_func.py does. Aggregates (TTFT, ITL, TPOT) live elsewhere.
-// Hot path: undici's raw dispatch handler (no stream, no async iterator), so a chunk is time-stamped in
-// the callback that received it from the socket, and token chunks are recognized without JSON.parse.
+// Hot path: the load generator's own HTTP/1.1 client (./http1), so a chunk is time-stamped in the
+// callback that read it from the socket, and token chunks are recognized without JSON.parse.
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import { type Dispatcher, getGlobalDispatcher } from 'undici';
+import { StreamAgent, type StreamResponseHandler } from './http1';
 
 export interface ChatMessage {
   role: string;
@@ -16,8 +16,8 @@ export interface BaseOptions {
   baseUrl: string;
   model: string;
   maxTokens: number;
-  /** A shared undici Agent/Pool; default: undici's global dispatcher. */
-  dispatcher?: Dispatcher;
+  /** Keep-alive connections shared by a run's requests; default: one agent per process. */
+  agent?: StreamAgent;
   signal?: AbortSignal;
   /** Merged last into the JSON body (e.g. `{temperature: 0.7}` or vLLM sampling extensions). */
   extraBody?: Record<string, unknown>;
@@ -34,11 +34,14 @@ export interface StreamingRequestOptions extends BaseOptions {
 
 /** The raw facts of one request; TTFT = chunkTimesMs[0], E2EL = last chunk time. */
 export interface RequestRecord {
-  /** Wall-clock send time, epoch ms with sub-ms precision (performance.timeOrigin + now()). */
+  /**
+   * Wall-clock send time, epoch ms with sub-ms precision (performance.timeOrigin + now()), taken right
+   * before the request was written to its connection.
+   */
   startedAtEpochMs: number;
   /**
-   * Arrival of each data chunk with non-empty `choices`, ms since send (performance.now() when the event
-   * loop woke up to the bytes; see `arrivalMs`).
+   * Arrival of each data chunk with non-empty `choices`, ms since send (when the event loop woke up to
+   * the read that brought it; see `readStamp` in ./http1).
    */
   chunkTimesMs: number[];
   /** From the final usage chunk; 0 when the server sent none. */
@@ -54,29 +57,8 @@ export interface RequestRecord {
 
 export const NO_CHUNK_ERROR = 'Never received a valid chunk to calculate TTFT.';
 
-// Arrival time stamps. When a decode step emits a token for every running stream at once, the event
-// loop wakes up with many sockets readable and works through them one by one; stamping each chunk when
-// its turn comes would add the parsing of all the sockets before it (~20-40 µs each, so ms at 64+
-// streams) to its arrival time. Every socket libuv hands us in one poll phase was readable when the
-// poll returned, so the first stamp taken in that phase is an upper bound on all their arrivals, and a
-// tighter one: chunks of one wake-up share it. A stamp dies in the check phase that follows (setImmediate),
-// and in any case as soon as the loop has slept since it was taken (its idle time moved), so a stamp never
-// predates the poll that delivered the bytes.
-let wakeStampMs = -1;
-let wakeStampIdleMs = -1;
-const endWakeStamp = () => {
-  wakeStampMs = -1;
-};
-
-function arrivalMs(): number {
-  const idleMs = performance.nodeTiming.idleTime;
-  if (wakeStampMs < 0 || idleMs !== wakeStampIdleMs) {
-    if (wakeStampMs < 0) setImmediate(endWakeStamp);
-    wakeStampMs = performance.now();
-    wakeStampIdleMs = idleMs;
-  }
-  return wakeStampMs;
-}
+let sharedAgent: StreamAgent | undefined;
+const defaultAgent = () => (sharedAgent ??= new StreamAgent());
 
 function requestBody(options: StreamingRequestOptions): string {
   const body: Record<string, unknown> = {
@@ -120,13 +102,29 @@ interface StreamChunk {
   error?: { message?: string };
 }
 
+/** The endpoint's origin and path, parsed once per base URL (a run sends thousands of requests). */
+const targets = new Map<string, { origin: string; path: string }>();
+
+function targetOf(baseUrl: string, endpoint: StreamingRequestOptions['endpoint']) {
+  const key = `${endpoint} ${baseUrl}`;
+  let target = targets.get(key);
+  if (!target) {
+    const url = new URL(
+      `${baseUrl.replace(/\/+$/, '')}/v1/${endpoint === 'chat' ? 'chat/completions' : 'completions'}`,
+    );
+    target = { origin: url.origin, path: url.pathname };
+    if (targets.size > 64) targets.clear();
+    targets.set(key, target);
+  }
+  return target;
+}
+
 export async function sendStreamingRequest(options: StreamingRequestOptions): Promise<RequestRecord> {
-  const url = new URL(
-    `${options.baseUrl.replace(/\/+$/, '')}/v1/${options.endpoint === 'chat' ? 'chat/completions' : 'completions'}`,
-  );
+  const target = targetOf(options.baseUrl, options.endpoint);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
   const payload = requestBody(options);
+  // Until the request is written (the agent may hold it while responses stream in; see http1.ts).
   const startMs = performance.now();
   const record: RequestRecord = {
     startedAtEpochMs: performance.timeOrigin + startMs,
@@ -144,56 +142,52 @@ export async function sendStreamingRequest(options: StreamingRequestOptions): Pr
   }
   const parser = new SseParser(startMs, record);
   await new Promise<void>((resolve) => {
-    const signal = options.signal;
-    let settled = false;
-    const onAbort = () =>
-      controller?.abort(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    const finish = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      if (error && record.error === undefined) record.error = `${error.name}: ${error.message}`;
-      resolve();
-    };
-    let controller: Dispatcher.DispatchController | undefined;
     let errorBody: Buffer[] | undefined;
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(c) {
-        controller = c;
-        if (signal?.aborted) onAbort();
-        else signal?.addEventListener('abort', onAbort, { once: true });
+    let abort: ((reason: Error) => void) | undefined;
+    const handler: StreamResponseHandler = {
+      onRequestSent(atMs) {
+        parser.startMs = atMs;
+        record.startedAtEpochMs = performance.timeOrigin + atMs;
       },
-      onResponseStart(_c, statusCode) {
+      onResponseStart(statusCode) {
         record.httpStatus = statusCode;
         if (statusCode !== 200) errorBody = [];
       },
-      onResponseData(c, chunk) {
+      onResponseData(chunk, arrivedAtMs) {
         if (errorBody) {
           errorBody.push(chunk);
           return;
         }
-        const failure = parser.push(chunk, arrivalMs());
+        const failure = parser.push(chunk, arrivedAtMs);
         if (failure !== undefined) {
           record.error = `Error: ${failure}`;
-          c.abort(new Error(failure));
+          abort?.(new Error(failure));
         }
       },
       onResponseEnd() {
         if (errorBody)
           record.error = errorMessage(record.httpStatus, Buffer.concat(errorBody).toString('utf8'));
-        finish();
+        resolve();
       },
-      onResponseError(_c, error) {
-        finish(error);
+      onResponseError(error) {
+        if (record.error === undefined) record.error = `${error.name}: ${error.message}`;
+        resolve();
       },
     };
     try {
-      (options.dispatcher ?? getGlobalDispatcher()).dispatch(
-        { origin: url.origin, path: url.pathname, method: 'POST', headers, body: payload },
+      abort = (options.agent ?? defaultAgent()).request(
+        {
+          origin: target.origin,
+          path: target.path,
+          method: 'POST',
+          headers,
+          body: payload,
+          signal: options.signal,
+        },
         handler,
       );
     } catch (error) {
-      finish(error instanceof Error ? error : new Error(String(error)));
+      handler.onResponseError(error instanceof Error ? error : new Error(String(error)));
     }
   });
   if (record.error !== undefined) return record;
@@ -228,7 +222,8 @@ class SseParser {
   private clean = true;
 
   constructor(
-    private readonly startMs: number,
+    /** The request's send time (performance.now() ms); chunk times are relative to it. */
+    public startMs: number,
     private readonly record: RequestRecord,
   ) {}
 

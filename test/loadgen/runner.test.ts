@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Sample } from '../../src/datasets/load';
 import { arrivalOffsetsSec, sampleGamma } from '../../src/loadgen/arrivals';
-import { createDispatcher, runLoad, type Phase } from '../../src/loadgen/runner';
+import { createAgent, runLoad, type Phase } from '../../src/loadgen/runner';
 import { sendStreamingRequest, type RequestRecord } from '../../src/loadgen/stream-client';
 import { seededRandom } from '../../src/datasets/synthetic';
 import { type SimVllmHandle, startSimVllm } from '../../src/sim/vllm/server';
@@ -157,8 +157,8 @@ before(async () => {
 });
 after(() => sim.close());
 
-test('against the sim: rate mode with a concurrency cap over one shared dispatcher', async () => {
-  const dispatcher = createDispatcher(4);
+test('against the sim: rate mode with a concurrency cap over one shared agent', async () => {
+  const agent = createAgent(4);
   try {
     const result = await runLoad({
       samples,
@@ -172,7 +172,7 @@ test('against the sim: rate mode with a concurrency cap over one shared dispatch
           model: 'tiny/model',
           prompt: sample.prompt,
           maxTokens: sample.maxTokens,
-          dispatcher,
+          agent,
           requestId: `r${index}`,
         }),
     });
@@ -182,6 +182,6 @@ test('against the sim: rate mode with a concurrency cap over one shared dispatch
       JSON.stringify(result.records[0]),
     );
   } finally {
-    await dispatcher.close();
+    await agent.close();
   }
 });

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { Agent } from 'undici';
+import { StreamAgent } from '../../src/loadgen/http1';
 import { NO_CHUNK_ERROR, sendStreamingRequest } from '../../src/loadgen/stream-client';
 import { type SimVllmHandle } from '../../src/sim/vllm/server';
 import { startTinySim } from '../helpers/tiny-sim';
 
 let sim: SimVllmHandle;
-const agent = new Agent({ connections: 16 });
+const agent = new StreamAgent({ connections: 16 });
 const rawServers: Server[] = [];
 
 before(async () => {
@@ -48,7 +48,7 @@ test('completions against the sim: one chunk time per token, exact usage', async
     model: 'tiny/model',
     prompt: words(37),
     maxTokens: 20,
-    dispatcher: agent,
+    agent,
   });
   assert.equal(record.ok, true, record.error);
   assert.equal(record.httpStatus, 200);
@@ -65,7 +65,7 @@ test('completions against the sim: one chunk time per token, exact usage', async
     model: 'tiny/model',
     prompt: words(37),
     maxTokens: 2,
-    dispatcher: agent,
+    agent,
   });
   assert.equal(again.cachedTokens, 32);
 });
@@ -77,7 +77,7 @@ test('chat against the sim: the role chunk counts as the first chunk, as in vLLM
     model: 'tiny/model',
     messages: [{ role: 'user', content: 'hello there' }],
     maxTokens: 5,
-    dispatcher: agent,
+    agent,
   });
   assert.equal(record.ok, true, record.error);
   assert.equal(record.chunkTimesMs.length, 6);
@@ -85,7 +85,7 @@ test('chat against the sim: the role chunk counts as the first chunk, as in vLLM
   assert.equal(record.completionTokens, 5);
 });
 
-test('chunk arrivals are never before the server emitted them', async () => {
+test('chunk arrivals are never before the server finished writing them', async () => {
   const requestId = 'fidelity-1';
   const record = await sendStreamingRequest({
     baseUrl: sim.url,
@@ -93,15 +93,17 @@ test('chunk arrivals are never before the server emitted them', async () => {
     model: 'tiny/model',
     prompt: 'x y',
     maxTokens: 30,
-    dispatcher: agent,
+    agent,
     requestId,
   });
   const emission = sim.emissions.find((e) => e.requestId === requestId);
   assert.ok(emission);
   assert.equal(emission.emittedAtEpochMs.length, record.chunkTimesMs.length);
-  record.chunkTimesMs.forEach((t, i) =>
-    assert.ok(record.startedAtEpochMs + t >= emission.emittedAtEpochMs[i]),
-  );
+  assert.equal(emission.deliveredAtEpochMs.length, record.chunkTimesMs.length);
+  record.chunkTimesMs.forEach((t, i) => {
+    assert.ok(emission.deliveredAtEpochMs[i] >= emission.emittedAtEpochMs[i]);
+    assert.ok(record.startedAtEpochMs + t >= emission.deliveredAtEpochMs[i]);
+  });
 });
 
 test('a too-long prompt fails with HTTP 400 and the server message', async () => {
@@ -111,7 +113,7 @@ test('a too-long prompt fails with HTTP 400 and the server message', async () =>
     model: 'tiny/model',
     prompt: words(250),
     maxTokens: 10,
-    dispatcher: agent,
+    agent,
   });
   assert.equal(record.ok, false);
   assert.equal(record.httpStatus, 400);

@@ -129,7 +129,6 @@ test("the sim's real /metrics: token counters and prefix-cache hits over the scr
       model: 'tiny/model',
       prompt,
       maxTokens: 8,
-      dispatcher: agent,
     });
     assert.equal(record.ok, true, record.error);
   }
