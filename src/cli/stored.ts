@@ -26,11 +26,16 @@ export function withStore<T>(fn: (store: ResultsStore | undefined) => T): T {
   }
 }
 
-/**
- * A sweep as recorded (the latest attempt of every row along its resume chain). The store keeps per-row
- * summaries and samples, not startup details or load timeouts: those show as not kept.
- */
+/** A sweep as recorded: the SweepResult itself, or rebuilt from its rows (see `rebuildFromRows`). */
 export function sweepResultFromStore(store: ResultsStore, sweepId: string): SweepResult | undefined {
+  return store.sweepResult(sweepId) ?? rebuildFromRows(store, sweepId);
+}
+
+/**
+ * For sweeps recorded before the store kept whole results: the latest attempt of every row along the
+ * resume chain, with per-row summaries and samples; startup details and load timeouts show as not kept.
+ */
+export function rebuildFromRows(store: ResultsStore, sweepId: string): SweepResult | undefined {
   const sweep = store.sweep(sweepId);
   if (!sweep) return undefined;
   const configs = new Map<string, ConfigResult>();

@@ -42,6 +42,9 @@ const MIGRATIONS: string[] = [
   CREATE INDEX runs_by_config ON experiment_runs (config_key, dataset, created_at);
   CREATE INDEX runs_by_experiment ON experiment_runs (experiment_id, dataset, created_at);
   `,
+  // v2: the whole SweepResult, so reports rebuilt after Temporal's retention lose nothing (startup
+  // stages, load timeouts, descriptions). Sweeps recorded before it have NULL and are rebuilt from rows.
+  `ALTER TABLE sweeps ADD COLUMN result_json TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -17,6 +17,8 @@ export interface ResultsStore {
   /** Records (or re-records, replacing its rows) one sweep in a single transaction. */
   recordSweep(result: SweepResult, meta?: SweepMeta): StoredSweep;
   sweep(sweepId: string): StoredSweep | undefined;
+  /** The SweepResult as recorded; undefined for sweeps recorded before schema v2 (or unknown ones). */
+  sweepResult(sweepId: string): SweepResult | undefined;
   latestRows(sweepId: string): LatestRow[];
   /** Runs matching the filter, oldest first. */
   history(filter?: HistoryFilter): StoredRun[];
@@ -108,16 +110,18 @@ class SqliteStore implements ResultsStore {
       this.db
         .prepare(
           `INSERT INTO sweeps (id, spec_name, spec_hash, model, cluster, time_scale, started_at, finished_at,
-             status, resumed_from, recorded_at)
+             status, resumed_from, recorded_at, result_json)
            VALUES (@id, @specName, @specHash, @model, @cluster, @timeScale, @startedAt, @finishedAt, @status,
-             @resumedFrom, @recordedAt)
+             @resumedFrom, @recordedAt, @resultJson)
            ON CONFLICT (id) DO UPDATE SET spec_name = excluded.spec_name, spec_hash = excluded.spec_hash,
              model = excluded.model, cluster = excluded.cluster, time_scale = excluded.time_scale,
              started_at = excluded.started_at, finished_at = excluded.finished_at, status = excluded.status,
-             resumed_from = excluded.resumed_from, recorded_at = excluded.recorded_at`,
+             resumed_from = excluded.resumed_from, recorded_at = excluded.recorded_at,
+             result_json = excluded.result_json`,
         )
         .run({
           ...sweep,
+          resultJson: JSON.stringify(result),
           specHash: sweep.specHash ?? null,
           finishedAt: sweep.finishedAt ?? null,
           resumedFrom: sweep.resumedFrom ?? null,
@@ -156,6 +160,12 @@ class SqliteStore implements ResultsStore {
   sweep(sweepId: string): StoredSweep | undefined {
     const row = this.db.prepare('SELECT * FROM sweeps WHERE id = ?').get(sweepId) as SweepRow | undefined;
     return row && toSweep(row);
+  }
+
+  sweepResult(sweepId: string): SweepResult | undefined {
+    const row = this.db.prepare('SELECT result_json FROM sweeps WHERE id = ?').get(sweepId) as
+      { result_json: string | null } | undefined;
+    return row?.result_json ? (JSON.parse(row.result_json) as SweepResult) : undefined;
   }
 
   latestRows(sweepId: string): LatestRow[] {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { openStore, type ResultsStore } from '../../src/store';
 import { sweepResult } from '../helpers/sweep-result';
 
@@ -142,5 +143,46 @@ describe('results store', () => {
     store.close();
     store = openStore(dbPath);
     assert.equal(store.history({ dataset: '16k', experimentId: '1A' }).length, 3);
+  });
+
+  it('keeps the whole SweepResult (startup stages, load timeouts, descriptions) for reports later', () => {
+    const original = sweepResult({
+      sweepId: 'whole-1',
+      tps: 9,
+      startedAt: '2026-11-05T02:00:00Z',
+      failB: true,
+    });
+    store.recordSweep(original);
+    assert.deepEqual(store.sweepResult('whole-1'), JSON.parse(JSON.stringify(original)));
+    assert.equal(store.sweepResult('no-such-sweep'), undefined);
+  });
+});
+
+describe('results store schema', () => {
+  it('upgrades a v1 store in place; its sweeps have no whole result, their rows stay', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsweep-store-v1-'));
+    const file = join(dir, 'results.db');
+    try {
+      // A store as v1 left it: written by today's code, then the v2 column dropped again.
+      const current = openStore(file);
+      current.recordSweep(sweepResult({ sweepId: 'old-1', tps: 7, startedAt: '2026-10-01T02:00:00Z' }));
+      current.close();
+      const v1 = new Database(file);
+      v1.exec('ALTER TABLE sweeps DROP COLUMN result_json');
+      v1.pragma('user_version = 1');
+      v1.close();
+      const upgraded = openStore(file);
+      try {
+        assert.equal(upgraded.sweep('old-1')?.status, 'completed');
+        assert.equal(upgraded.sweepResult('old-1'), undefined);
+        assert.equal(upgraded.latestRows('old-1').length, 4);
+        upgraded.recordSweep(sweepResult({ sweepId: 'new-1', tps: 8, startedAt: '2026-11-06T02:00:00Z' }));
+        assert.equal(upgraded.sweepResult('new-1')?.sweepId, 'new-1');
+      } finally {
+        upgraded.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
