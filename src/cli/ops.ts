@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { checkSweep, DEFAULT_BASELINE_RUNS } from '../activities/results';
 import { connectClient, getSweepStatus, listSweeps, resumeSweep, type SweepListEntry } from '../client';
 import type { RegressionSummary } from '../regression';
+import type { StoredSweep } from '../store';
 import { compareSweeps } from '../report/compare';
 import { samplesCsv, summaryCsv } from '../report/csv';
 import { renderHtml } from '../report/html';
@@ -21,6 +22,28 @@ export type Globals = { address: string; namespace: string; taskQueue: string };
 /** Exit codes of `vsweep regressions` (and `schedule trigger --wait`), for CI. */
 export const EXIT_REGRESSION = 3;
 export const EXIT_FAILED_ROWS = 4;
+
+/** Temporal's sweeps, then the store's that Temporal no longer knows; newest first, at most `limit`. */
+export function mergeSweepLists(
+  fromTemporal: SweepListEntry[],
+  stored: StoredSweep[],
+  limit: number,
+): SweepListEntry[] {
+  const known = new Set(fromTemporal.map((s) => s.sweepId));
+  const fromStore = stored
+    .filter((s) => !known.has(s.id))
+    .map((s): SweepListEntry => ({
+      sweepId: s.id,
+      status: s.status,
+      startedAt: s.startedAt,
+      closedAt: s.finishedAt,
+      source: 'store',
+      specName: s.specName,
+    }));
+  return [...fromTemporal, ...fromStore]
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+    .slice(0, limit);
+}
 
 export function regressionExitCode(summary: RegressionSummary): number {
   if (summary.counts.regression > 0) return EXIT_REGRESSION;
@@ -78,28 +101,8 @@ export function registerOpsCommands(program: Command, globals: () => Globals): v
     .action(async (opts: { limit: string; json?: boolean }) => {
       const limit = Math.max(1, Number(opts.limit) || 20);
       const fromTemporal = await listSweeps(await client(), limit);
-      const known = new Set(fromTemporal.map((s) => s.sweepId));
-      const fromStore: SweepListEntry[] = withStore((store) => {
-        if (!store) return [];
-        // The store has no sweep index of its own: derive sweeps from their runs (newest last).
-        const sweeps = new Map<string, SweepListEntry>();
-        for (const run of store.history()) {
-          if (known.has(run.sweepId) || sweeps.has(run.sweepId)) continue;
-          const s = store.sweep(run.sweepId)!;
-          sweeps.set(run.sweepId, {
-            sweepId: s.id,
-            status: s.status,
-            startedAt: s.startedAt,
-            closedAt: s.finishedAt,
-            source: 'store',
-            specName: s.specName,
-          });
-        }
-        return [...sweeps.values()];
-      });
-      const all = [...fromTemporal, ...fromStore]
-        .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
-        .slice(0, limit);
+      const stored = withStore((store) => store?.sweeps(limit + fromTemporal.length) ?? []);
+      const all = mergeSweepLists(fromTemporal, stored, limit);
       if (opts.json) return console.log(JSON.stringify(all, null, 2));
       if (all.length === 0) return console.log('no sweeps yet');
       for (const s of all) {

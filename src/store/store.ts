@@ -17,6 +17,8 @@ export interface ResultsStore {
   /** Records (or re-records, replacing its rows) one sweep in a single transaction. */
   recordSweep(result: SweepResult, meta?: SweepMeta): StoredSweep;
   sweep(sweepId: string): StoredSweep | undefined;
+  /** Recorded sweeps, newest start first (`sweeps_by_spec` serves the order). */
+  sweeps(limit?: number): StoredSweep[];
   /** The SweepResult as recorded; undefined for sweeps recorded before schema v2 (or unknown ones). */
   sweepResult(sweepId: string): SweepResult | undefined;
   latestRows(sweepId: string): LatestRow[];
@@ -160,6 +162,16 @@ class SqliteStore implements ResultsStore {
   sweep(sweepId: string): StoredSweep | undefined {
     const row = this.db.prepare('SELECT * FROM sweeps WHERE id = ?').get(sweepId) as SweepRow | undefined;
     return row && toSweep(row);
+  }
+
+  sweeps(limit = -1): StoredSweep[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, spec_name, spec_hash, model, cluster, time_scale, started_at, finished_at, status,
+           resumed_from, recorded_at FROM sweeps ORDER BY started_at DESC, id LIMIT ?`,
+      )
+      .all(limit) as SweepRow[];
+    return rows.map(toSweep);
   }
 
   sweepResult(sweepId: string): SweepResult | undefined {

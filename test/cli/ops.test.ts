@@ -1,9 +1,9 @@
 // Pure pieces of the day-to-day commands: resume selection and merge, overrides, the watch table,
-// the simulator's slowdown knob and the regression exit codes.
+// the simulator's slowdown knob, the regression exit codes and `list`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ownRows } from '../../src/activities/results';
-import { regressionExitCode } from '../../src/cli/ops';
+import { mergeSweepLists, regressionExitCode } from '../../src/cli/ops';
 import { applyOverrides, parseDurationSec } from '../../src/cli/overrides';
 import { renderStatusTable } from '../../src/cli/watch';
 import type { SweepStatus } from '../../src/client';
@@ -198,5 +198,39 @@ describe('regression exit codes', () => {
     assert.equal(regressionExitCode(summary({ 'no-change': 3, improvement: 1 })), 0);
     assert.equal(regressionExitCode(summary({ regression: 1, failed: 1 })), 3);
     assert.equal(regressionExitCode(summary({ failed: 1 })), 4);
+  });
+});
+
+describe('vsweep list', () => {
+  it("shows Temporal's sweeps and, past its retention, the store's; newest first, limited", () => {
+    const stored = (id: string, startedAt: string) => ({
+      id,
+      specName: 'glm46',
+      model: 'm',
+      cluster: 'sim',
+      timeScale: 1,
+      startedAt,
+      status: 'completed' as const,
+      recordedAt: startedAt,
+    });
+    const live = [
+      { sweepId: 'b', status: 'RUNNING', startedAt: '2026-11-03T00:00:00Z', source: 'temporal' as const },
+    ];
+    const list = mergeSweepLists(
+      live,
+      [
+        stored('b', '2026-11-03T00:00:00Z'),
+        stored('c', '2026-11-04T00:00:00Z'),
+        stored('a', '2026-11-01T00:00:00Z'),
+      ],
+      2,
+    );
+    assert.deepEqual(
+      list.map((s) => [s.sweepId, s.source, s.status]),
+      [
+        ['c', 'store', 'completed'],
+        ['b', 'temporal', 'RUNNING'],
+      ],
+    );
   });
 });

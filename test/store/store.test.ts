@@ -139,6 +139,15 @@ describe('results store', () => {
     assert.equal(a8k.history.length, 1);
   });
 
+  it('lists sweeps newest first, limited', () => {
+    // The resume (started 07:00 on the 3rd) is newer than the sweep it resumed (02:00).
+    assert.deepEqual(
+      store.sweeps(3).map((s) => s.id),
+      ['nightly-3-resume', 'nightly-3', 'nightly-2'],
+    );
+    assert.equal(store.sweeps().length, 4);
+  });
+
   it('persists across reopen', () => {
     store.close();
     store = openStore(dbPath);
