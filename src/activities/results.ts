@@ -35,20 +35,6 @@ export type NotifyOutcome = 'posted' | 'no-url';
 export const DEFAULT_BASELINE_RUNS = 5;
 
 /**
- * Rows a resumed sweep took over unchanged are the earlier sweep's runs, already recorded there: only
- * the rows it ran are its own (the store's resume chain gives the full picture), so no run is counted
- * twice in a baseline.
- */
-export function ownRows(result: SweepResult): SweepResult {
-  return {
-    ...result,
-    configs: result.configs
-      .map((c) => ({ ...c, rows: c.rows.filter((r) => !r.reusedFrom) }))
-      .filter((c) => c.rows.length > 0),
-  };
-}
-
-/**
  * Baselines for judging `sweep`: a pinned sweep, or the last N good runs recorded before it started
  * (never itself, never a later sweep, so judging an old sweep again gives the same answer).
  */
@@ -93,7 +79,7 @@ export function resultsActivities(deps: ActivityDeps) {
   };
   return {
     async recordResults(input: RecordResultsInput): Promise<StoredSweep> {
-      const stored = store().recordSweep(ownRows(input.result), input.meta);
+      const stored = store().recordSweep(input.result, input.meta);
       deps.logger.info(
         { sweepId: stored.id, status: stored.status, resumedFrom: stored.resumedFrom },
         'sweep recorded in the results store',

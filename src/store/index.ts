@@ -1,5 +1,5 @@
 // The results store's public face.
-export { openStore, deriveStatus } from './store';
+export { openStore, deriveStatus, ownRows } from './store';
 export type { ResultsStore } from './store';
 export type * from './types';
 export { runMetrics, percentile, mean } from './metrics';

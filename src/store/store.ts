@@ -71,6 +71,20 @@ const RUN_SELECT = `
   SELECT r.*, s.spec_name, s.model, s.cluster, s.started_at AS sweep_started_at
   FROM experiment_runs r JOIN sweeps s ON s.id = r.sweep_id`;
 
+/**
+ * Rows a resumed sweep took over unchanged are the earlier sweep's runs, already recorded there: only
+ * the rows it ran are its own runs (the resume chain gives the full picture), so no run is counted twice
+ * in a baseline. The sweep's whole result, reused rows included, is kept beside them for reports.
+ */
+export function ownRows(result: SweepResult): SweepResult {
+  return {
+    ...result,
+    configs: result.configs
+      .map((c) => ({ ...c, rows: c.rows.filter((r) => !r.reusedFrom) }))
+      .filter((c) => c.rows.length > 0),
+  };
+}
+
 /** Opens (creating if needed) the store at `path`; `:memory:` works for tests. */
 export function openStore(path: string): ResultsStore {
   const db = new Database(path);
@@ -129,7 +143,7 @@ class SqliteStore implements ResultsStore {
           resumedFrom: sweep.resumedFrom ?? null,
         });
       const earlier = this.chainRuns(this.ancestors(sweep.resumedFrom));
-      for (const config of result.configs) {
+      for (const config of ownRows(result).configs) {
         for (const row of config.rows) {
           const samples = row.run?.samples ?? [];
           const previousAttempts = earlier.filter(

@@ -2,7 +2,6 @@
 // the simulator's slowdown knob, the regression exit codes and `list`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ownRows } from '../../src/activities/results';
 import { mergeSweepLists, regressionExitCode } from '../../src/cli/ops';
 import { applyOverrides, parseDurationSec } from '../../src/cli/overrides';
 import { renderStatusTable } from '../../src/cli/watch';
@@ -11,6 +10,7 @@ import { planSweep } from '../../src/plan/plan';
 import type { RegressionSummary } from '../../src/regression';
 import { parseServeArgs } from '../../src/sim/vllm/flags';
 import { decodeFactorFor, parseSlowdown } from '../../src/sim/vllm/slowdown';
+import { ownRows } from '../../src/store';
 import { mergeResumed, restrictPlan, resumeNotes, rowsToRerun } from '../../src/workflows/resume';
 import type { ConfigResult, SweepResult } from '../../src/workflows/types';
 import { exampleSpec } from '../helpers/spec';

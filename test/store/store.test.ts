@@ -165,6 +165,15 @@ describe('results store', () => {
     assert.deepEqual(store.sweepResult('whole-1'), JSON.parse(JSON.stringify(original)));
     assert.equal(store.sweepResult('no-such-sweep'), undefined);
   });
+
+  it('a resumed sweep: reused rows stay the earlier runs, but its whole result keeps them', () => {
+    const resumed = sweepResult({ sweepId: 'whole-2', tps: 9, startedAt: '2026-11-05T09:00:00Z' });
+    for (const row of resumed.configs[0].rows) row.reusedFrom = 'whole-1';
+    store.recordSweep(resumed, { resumedFrom: 'whole-1' });
+    const own = store.history().filter((r) => r.sweepId === 'whole-2');
+    assert.deepEqual([...new Set(own.map((r) => r.configKey))], [resumed.configs[1].configKey]);
+    assert.deepEqual(store.sweepResult('whole-2'), JSON.parse(JSON.stringify(resumed)));
+  });
 });
 
 describe('results store schema', () => {
