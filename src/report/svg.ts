@@ -145,17 +145,30 @@ function noData(f: Frame): string {
 const finiteValues = (values: (number | undefined)[]) =>
   values.filter((v): v is number => v !== undefined && Number.isFinite(v));
 
-export function barChart(input: BarChartInput): string {
-  const rotate = input.categories.some((c) => c.length > 10) || input.categories.length > 8;
+/**
+ * The start of a chart of series values over categories: the frame with its legend and a y axis from 0
+ * (or below) to the largest value; or, without any finite value, the whole (no-data) chart.
+ */
+function valueChart(
+  input: BarChartInput | LineChartInput,
+  rotate: boolean,
+): { f: Frame; open: string; axis: ReturnType<typeof yAxis> } | { empty: string } {
   const { frame: f, header } = frame(
     input,
     input.series.map((s) => s.name),
     rotate,
   );
   const values = finiteValues(input.series.flatMap((s) => s.values));
-  if (values.length === 0) return `${svgOpen(f, input.title)}${header}${noData(f)}</svg>`;
-  const ticks = niceTicks(Math.min(0, ...values), Math.max(...values));
-  const axis = yAxis(f, ticks, input.yLabel);
+  if (values.length === 0) return { empty: `${svgOpen(f, input.title)}${header}${noData(f)}</svg>` };
+  const axis = yAxis(f, niceTicks(Math.min(0, ...values), Math.max(...values)), input.yLabel);
+  return { f, open: `${svgOpen(f, input.title)}${header}${axis.svg}`, axis };
+}
+
+export function barChart(input: BarChartInput): string {
+  const rotate = input.categories.some((c) => c.length > 10) || input.categories.length > 8;
+  const chart = valueChart(input, rotate);
+  if ('empty' in chart) return chart.empty;
+  const { f, axis } = chart;
   const slot = (f.right - f.left) / input.categories.length;
   const barWidth = (slot * 0.8) / Math.max(1, input.series.length);
   const bars = input.series.flatMap((series, si) =>
@@ -173,7 +186,7 @@ export function barChart(input: BarChartInput): string {
       : '',
   );
   const xLabels = xCategoryLabels(f, input.categories, (i) => f.left + (i + 0.5) * slot, rotate);
-  return `${svgOpen(f, input.title)}${header}${axis.svg}<g class="bars">${bars.join('')}${missing.join('')}</g>${xLabels}</svg>`;
+  return `${chart.open}<g class="bars">${bars.join('')}${missing.join('')}</g>${xLabels}</svg>`;
 }
 
 export function scatterChart(input: ScatterChartInput): string {
@@ -213,15 +226,9 @@ export function scatterChart(input: ScatterChartInput): string {
 
 export function lineChart(input: LineChartInput): string {
   const rotate = input.xLabels.some((l) => l.length > 8) || input.xLabels.length > 10;
-  const { frame: f, header } = frame(
-    input,
-    input.series.map((s) => s.name),
-    rotate,
-  );
-  const values = finiteValues(input.series.flatMap((s) => s.values));
-  if (values.length === 0) return `${svgOpen(f, input.title)}${header}${noData(f)}</svg>`;
-  const ticks = niceTicks(Math.min(0, ...values), Math.max(...values));
-  const axis = yAxis(f, ticks, input.yLabel);
+  const chart = valueChart(input, rotate);
+  if ('empty' in chart) return chart.empty;
+  const { f, axis } = chart;
   const slot = (f.right - f.left) / Math.max(1, input.xLabels.length);
   const x = (i: number) => f.left + (i + 0.5) * slot;
   const lines = input.series.map((s, si) => {
@@ -247,5 +254,5 @@ export function lineChart(input: LineChartInput): string {
   // Label every nth x tick so long histories stay readable.
   const every = Math.ceil(input.xLabels.length / 12);
   const labels = input.xLabels.map((l, i) => (i % every === 0 ? l : ''));
-  return `${svgOpen(f, input.title)}${header}${axis.svg}${lines.join('')}${xCategoryLabels(f, labels, x, rotate)}</svg>`;
+  return `${chart.open}${lines.join('')}${xCategoryLabels(f, labels, x, rotate)}</svg>`;
 }
