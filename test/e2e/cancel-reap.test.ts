@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { cancelSweep, reapOrphans, startSweep } from '../../src/client';
 import { LocalShellTransport } from '../../src/transport/local';
 import type { ConfigProgress } from '../../src/workflows/types';
-import { startStack, type Stack } from '../helpers/stack';
+import { type Stack, stackWithWorker } from '../helpers/stack';
 import { until } from '../helpers/wait';
 
 interface QstatJson {
@@ -28,16 +28,10 @@ async function jobsViaOpenSsh(stack: Stack) {
 }
 
 describe('cancel and reap', { timeout: 180_000 }, () => {
-  let stack: Stack;
-  before(async () => {
-    stack = await startStack();
-    await stack.startWorker();
-  });
-  after(async () => {
-    await stack?.close();
-  });
+  const stackOf = stackWithWorker();
 
   it("reaps a job whose workflow is unknown, keeps a running sweep's jobs, and cancel deletes those", async () => {
+    const stack = stackOf();
     // A job whose owner no Temporal knows: as after a terminated workflow or a lost database.
     const shell = new LocalShellTransport({
       cwd: stack.sim.homeDir,

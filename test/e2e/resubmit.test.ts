@@ -2,23 +2,17 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { getSweepResult, startSweep } from '../../src/client';
 import { planSweep } from '../../src/plan/plan';
-import { startStack, type Stack } from '../helpers/stack';
+import { stackWithWorker } from '../helpers/stack';
 import { until } from '../helpers/wait';
 
 describe('resubmit on job failure', { timeout: 180_000 }, () => {
-  let stack: Stack;
-  before(async () => {
-    stack = await startStack();
-    await stack.startWorker();
-  });
-  after(async () => {
-    await stack?.close();
-  });
+  const stackOf = stackWithWorker();
 
   it('replaces a job killed mid-replay and measures every sample once, on the new server', async () => {
+    const stack = stackOf();
     const spec = stack.spec((raw) => {
       raw.experiments = (raw.experiments as { id: string }[]).filter((e) => e.id === '1A');
       (raw.cluster as Record<string, unknown>).resubmitOnFailure = 1;

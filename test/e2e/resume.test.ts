@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { getSweepInput, getSweepResult, resumeSweep, startSweep } from '../../src/client';
 import { renderReport } from '../../src/cli/ops';
 import { applyOverrides } from '../../src/cli/overrides';
@@ -12,22 +12,16 @@ import { sweepResultFromStore } from '../../src/cli/stored';
 import { renderMarkdown } from '../../src/report/markdown';
 import { openStore } from '../../src/store';
 import type { SweepResult } from '../../src/workflows/types';
-import { startStack, type Stack } from '../helpers/stack';
+import { stackWithWorker } from '../helpers/stack';
 
 const ARTIFACTS = resolve(__dirname, '../../../test-artifacts');
 const rows = (r: SweepResult) => r.configs.flatMap((c) => c.rows);
 
 describe('resume a sweep whose 1B and 2B timed out', { timeout: 120_000 }, () => {
-  let stack: Stack;
-  before(async () => {
-    stack = await startStack();
-    await stack.startWorker();
-  });
-  after(async () => {
-    await stack?.close();
-  });
+  const stackOf = stackWithWorker();
 
   it('re-runs only the failed rows with a longer timeout and reports all rows ok', async () => {
+    const stack = stackOf();
     const spec = applyOverrides(
       stack.spec((raw) => {
         raw.experiments = (raw.experiments as { id: string }[]).filter((e) =>

@@ -2,6 +2,7 @@
 // cluster over SSH, and a worker, all on free ports in a temporary folder.
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,4 +99,23 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
   };
   return stack;
+}
+
+/**
+ * For a describe block: a stack with one worker, started before its tests and closed after them.
+ * Call the returned function inside a test to get it.
+ */
+export function stackWithWorker(opts: StackOptions = {}): () => Stack {
+  let stack: Stack | undefined;
+  before(async () => {
+    stack = await startStack(opts);
+    await stack.startWorker();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+  return () => {
+    if (!stack) throw new Error('the stack did not start (see the before hook)');
+    return stack;
+  };
 }
