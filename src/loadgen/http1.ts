@@ -6,7 +6,6 @@
 // ~1 ms of p99 error at 64 streams.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import tls from 'node:tls';
 import {
   type ResponseEvents,
   type ResponseHead,
@@ -30,7 +29,10 @@ export interface StreamResponseHandler {
 }
 
 export interface StreamRequest {
-  /** `http://host:port` or `https://host:port`. */
+  /**
+   * `http://host:port`. Plain HTTP only: vsweep reaches the server through an SSH tunnel or on the
+   * cluster's own network (see src/activities/reach.ts), never over TLS.
+   */
   origin: string;
   path: string;
   method?: 'GET' | 'POST';
@@ -61,7 +63,7 @@ export class StreamTimeoutError extends Error {
 /** The sweep enforces timeouts within a quarter of the shortest one, checking at most every second. */
 const sweepIntervalMs = (o: Required<StreamAgentOptions>) =>
   Math.max(5, Math.min(1000, o.keepAliveMs / 4, o.connectTimeoutMs / 4, o.readTimeoutMs / 4));
-/** Plain-TCP reads land here and are copied out at once: one buffer for all connections. */
+/** Reads land here and are copied out at once: one buffer for all connections. */
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 interface Exchange {
@@ -113,26 +115,18 @@ class Connection implements ResponseEvents {
     private readonly pool: OriginPool,
     url: URL,
   ) {
-    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const port = Number(url.port || 80);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     this.keepAliveMs = pool.options.keepAliveMs;
-    if (url.protocol === 'https:') {
-      const servername = net.isIP(host) ? undefined : host;
-      this.socket = tls.connect({ host, port, servername, ALPNProtocols: ['http/1.1'] });
-      this.socket.on('data', (data: Buffer) => this.onRead(data));
-      this.socket.once('secureConnect', () => this.onConnect());
-    } else {
-      const onread = {
-        buffer: READ_BUFFER,
-        callback: (bytes: number, buffer: Uint8Array) => {
-          this.onRead(Buffer.from((buffer as Buffer).subarray(0, bytes)));
-          return true;
-        },
-      };
-      this.socket = net.connect({ host, port, onread, noDelay: true });
-      this.socket.once('connect', () => this.onConnect());
-    }
-    this.socket.setNoDelay(true);
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (bytes: number, buffer: Uint8Array) => {
+        this.onRead(Buffer.from((buffer as Buffer).subarray(0, bytes)));
+        return true;
+      },
+    };
+    this.socket = net.connect({ host, port, onread, noDelay: true });
+    this.socket.once('connect', () => this.onConnect());
     this.socket.on('end', () => inbox.push(this, { kind: 'end' }));
     this.socket.on('error', (error) => inbox.push(this, { kind: 'error', error }));
     this.socket.on('close', () =>
@@ -390,8 +384,10 @@ export class StreamAgent {
 
   private poolFor(origin: string): OriginPool {
     const url = new URL(origin);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new TypeError(`unsupported protocol ${url.protocol} (http: or https:)`);
+    if (url.protocol !== 'http:')
+      throw new TypeError(
+        `unsupported protocol ${url.protocol} in ${origin}: the load generator speaks plain http:`,
+      );
     const pool = new OriginPool(url.origin, this.options, this.sender, () => {
       this.pools.delete(origin);
       if (this.pools.size === 0) {

@@ -128,6 +128,10 @@ test('the request on the wire: method, path, host, headers and a byte-exact cont
     () => agent.request({ origin: server.origin, path: '/x', headers: { 'x-a': 'b\r\nevil: 1' } }, noHandler),
     /invalid header "x-a"/,
   );
+  assert.throws(
+    () => agent.request({ origin: 'https://example.org', path: '/' }, noHandler),
+    /unsupported protocol https: in https:\/\/example\.org: the load generator speaks plain http:/,
+  );
   await agent.close();
 });
 
