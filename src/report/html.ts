@@ -2,7 +2,7 @@
 import type { RegressionSummary, RowVerdict } from '../regression/summary';
 import type { StoredRun } from '../store/types';
 import type { SweepResult } from '../workflows/types';
-import { describeConfig, summarizeSamples } from './markdown';
+import { describeConfig, summarizeSamples, timeScaleNote } from './markdown';
 import { barChart, escapeXml as esc, lineChart, scatterChart } from './svg';
 import { trendFromHistory } from './trend';
 
@@ -32,6 +32,7 @@ const VERDICT: Record<RowVerdict, string> = {
 };
 
 export function renderHtml(result: SweepResult, options: HtmlReportOptions = {}): string {
+  const scaleNote = timeScaleNote(result.timeScale);
   const rows = result.configs.flatMap((config) =>
     config.rows.map((row) => ({ config, row, summary: summarizeSamples(row.run?.samples ?? []) })),
   );
@@ -146,7 +147,7 @@ export function renderHtml(result: SweepResult, options: HtmlReportOptions = {})
 <title>Sweep ${esc(result.sweepId)}</title><style>${CSS}</style></head><body>
 <h1>Sweep ${esc(result.sweepId)}</h1>
 <p>Spec <b>${esc(result.specName)}</b> — model <code>${esc(result.model)}</code> on cluster <code>${esc(result.cluster)}</code>.
-Started ${esc(result.startedAt)}, finished ${esc(result.finishedAt)}.${result.timeScale !== 1 ? ` Simulated at time scale ${result.timeScale}: durations in simulated seconds.` : ''}</p>
+Started ${esc(result.startedAt)}, finished ${esc(result.finishedAt)}.${scaleNote ? ` ${esc(scaleNote)}` : ''}</p>
 <h2>Charts</h2><div class="charts">${charts.join('\n')}</div>
 <h2>Summary of results</h2>
 <table><tr><th>Exp</th><th>Config</th><th>Dataset</th><th>TPS</th><th>Latency (s)</th><th>TTFT (s)</th><th>Status</th>${options.regression ? '<th>vs baseline</th>' : ''}<th>Notes</th></tr>

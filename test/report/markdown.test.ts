@@ -107,5 +107,9 @@ describe('markdown report', () => {
     );
     assert.match(md, /\| 8k_1 \| 6101 \| 512 \| 0\.50 \| 59\.86 \| 8\.55 \|/);
     assert.match(md, /simulated seconds/);
+    // At the demo's scale the report says what its ITL figures can and cannot show.
+    assert.match(md, /One wall-clock ms is 100 simulated ms here, so chunk gaps \(ITL\) carry/);
+    assert.doesNotMatch(renderMarkdown({ ...result, timeScale: 0.3 }), /One wall-clock ms/);
+    assert.doesNotMatch(renderMarkdown({ ...result, timeScale: 1 }), /simulated seconds/);
   });
 });
