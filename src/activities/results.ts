@@ -1,7 +1,8 @@
 // The results store and the nightly check: record a finished sweep, judge it against its baseline,
 // and tell a chat webhook. The webhook's URL is read from the worker's environment, never an input.
 import { baselinesFromStore, postWebhook, regressionSummary, slackPayload } from '../regression';
-import { toBaselineRun } from '../regression/summary';
+import { summaryOptionsOf, toBaselineRun } from '../regression/summary';
+import type { RegressionSpec } from '../spec/schema';
 import type { BaselineSource, RegressionSummary } from '../regression';
 import type { ResultsStore, StoredSweep, SweepMeta } from '../store';
 import type { SweepResult } from '../workflows/types';
@@ -22,6 +23,8 @@ export interface RecordResultsInput {
 export interface CheckRegressionsInput {
   result: SweepResult;
   baseline: BaselineChoice;
+  /** The sweep spec's `regression` section (thresholds). */
+  thresholds?: RegressionSpec;
 }
 
 export interface NotifyInput {
@@ -68,8 +71,9 @@ export function checkSweep(
   store: ResultsStore,
   result: SweepResult,
   choice: BaselineChoice,
+  thresholds?: RegressionSpec,
 ): RegressionSummary {
-  return regressionSummary(result, baselinesBefore(store, result, choice));
+  return regressionSummary(result, baselinesBefore(store, result, choice), summaryOptionsOf(thresholds));
 }
 
 export function resultsActivities(deps: ActivityDeps) {
@@ -88,7 +92,7 @@ export function resultsActivities(deps: ActivityDeps) {
     },
 
     async checkRegressions(input: CheckRegressionsInput): Promise<RegressionSummary> {
-      return checkSweep(store(), input.result, input.baseline);
+      return checkSweep(store(), input.result, input.baseline, input.thresholds);
     },
 
     async notifyWebhook(input: NotifyInput): Promise<NotifyOutcome> {

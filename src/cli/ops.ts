@@ -3,7 +3,14 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { checkSweep, DEFAULT_BASELINE_RUNS } from '../activities/results';
-import { connectClient, getSweepStatus, listSweeps, resumeSweep, type SweepListEntry } from '../client';
+import {
+  connectClient,
+  getSweepInput,
+  getSweepStatus,
+  listSweeps,
+  resumeSweep,
+  type SweepListEntry,
+} from '../client';
 import type { RegressionSummary } from '../regression';
 import type { StoredSweep } from '../store';
 import { compareSweeps } from '../report/compare';
@@ -12,7 +19,7 @@ import { renderHtml } from '../report/html';
 import { renderMarkdown } from '../report/markdown';
 import type { ResumeSelection } from '../workflows/resume';
 import type { SweepResult } from '../workflows/types';
-import { applyOverrides } from './overrides';
+import { applyOverrides, applyRegressionOverrides } from './overrides';
 import { formatConfigLine } from './progress';
 import { loadSweepResult, storeFile, withStore } from './stored';
 import { watchSweep } from './watch';
@@ -181,13 +188,39 @@ export function registerOpsCommands(program: Command, globals: () => Globals): v
     )
     .option('--baseline-last <n>', 'the last N good runs before the sweep', String(DEFAULT_BASELINE_RUNS))
     .option('--baseline-sweep <id>', 'a pinned baseline sweep instead')
+    .option(
+      '--min-change <pct>',
+      "smallest change to flag, % of the baseline: `5` for every metric, `ttftSec=10,tokensPerSec=3` per metric (default: the sweep spec's `regression` section)",
+    )
+    .option('--alpha <p>', "significance level across all tests (default: the spec's, 0.05)")
     .option('--json', 'machine-readable')
     .action(
-      async (sweepId: string, opts: { baselineLast: string; baselineSweep?: string; json?: boolean }) => {
-        const result = await loadSweepResult(await client(), sweepId);
+      async (
+        sweepId: string,
+        opts: {
+          baselineLast: string;
+          baselineSweep?: string;
+          minChange?: string;
+          alpha?: string;
+          json?: boolean;
+        },
+      ) => {
+        const c = await client();
+        const result = await loadSweepResult(c, sweepId);
+        // The sweep's own thresholds while Temporal keeps its input; the defaults past retention.
+        const own = await getSweepInput(c, sweepId).then(
+          (input) => input.spec.regression,
+          () => undefined,
+        );
+        const thresholds = applyRegressionOverrides(own, opts);
         const summary = withStore((store) => {
           if (!store) throw new Error(`no results store at ${storeFile()}: no baseline to compare with`);
-          return checkSweep(store, result, { lastN: Number(opts.baselineLast), sweepId: opts.baselineSweep });
+          return checkSweep(
+            store,
+            result,
+            { lastN: Number(opts.baselineLast), sweepId: opts.baselineSweep },
+            thresholds,
+          );
         });
         process.stdout.write(
           opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatRegressions(summary),

@@ -1,5 +1,5 @@
 // Spec overrides people reach for without editing the spec file.
-import type { SweepSpec } from '../spec/schema';
+import { regressionSchema, type RegressionSpec, type SweepSpec } from '../spec/schema';
 
 /** `2400`, `2400s`, `40m`, `1.5h` -> seconds. */
 export function parseDurationSec(text: string, option: string): number {
@@ -36,4 +36,34 @@ export function applyOverrides(
     ...spec,
     timeouts: { ...spec.timeouts, load: { ...spec.timeouts.load, policy: 'fixed', fixedSec: seconds } },
   };
+}
+
+const METRIC_NAMES = Object.keys(regressionSchema.shape.metrics.unwrap().shape);
+
+/**
+ * `vsweep regressions` thresholds over the sweep's own: `--min-change 5` (every metric),
+ * `--min-change ttftSec=10,tokensPerSec=3` (per metric) or both, and `--alpha 0.01`.
+ */
+export function applyRegressionOverrides(
+  base: RegressionSpec | undefined,
+  opts: { minChange?: string; alpha?: string },
+): RegressionSpec {
+  const spec = regressionSchema.parse(base ?? {});
+  const metrics: Record<string, number> = { ...spec.metrics };
+  let minChangePct = spec.minChangePct;
+  for (const part of opts.minChange?.split(',').map((p) => p.trim()) ?? []) {
+    const [name, value] = part.includes('=') ? part.split('=', 2) : [undefined, part];
+    const pct = Number(value);
+    if (value === undefined || value.trim() === '' || !Number.isFinite(pct) || pct < 0)
+      throw new Error(`--min-change: ${JSON.stringify(part)} is not a percentage (e.g. 5 or ttftSec=10)`);
+    if (name === undefined) minChangePct = pct;
+    else if (METRIC_NAMES.includes(name.trim())) metrics[name.trim()] = pct;
+    else
+      throw new Error(
+        `--min-change: ${JSON.stringify(name)} is not a metric; use one of ${METRIC_NAMES.join(', ')}`,
+      );
+  }
+  const alpha = opts.alpha === undefined ? spec.alpha : Number(opts.alpha);
+  if (!(alpha > 0 && alpha < 1)) throw new Error(`--alpha must be between 0 and 1 (got ${opts.alpha})`);
+  return regressionSchema.parse({ alpha, minChangePct, metrics });
 }

@@ -1,5 +1,6 @@
 // Judges every config/dataset of a sweep against its baseline runs, metric by metric.
 import { describeConfig } from '../report/markdown';
+import type { RegressionSpec } from '../spec/schema';
 import type { ResultsStore } from '../store';
 import type { SweepResult } from '../workflows/types';
 import { compareToBaseline, type Comparison, type Direction, type Verdict } from './compare';
@@ -45,8 +46,17 @@ export interface RegressionSummary {
 }
 
 export interface SummaryOptions {
+  /** Smallest change worth flagging, % of the baseline mean (default 5)… */
   minEffectPct?: number;
+  /** …per metric, where set. */
+  minEffectPctByMetric?: Partial<Record<MetricName, number>>;
   alpha?: number;
+}
+
+/** A spec's `regression` section as options; sweeps started before it existed have none (defaults). */
+export function summaryOptionsOf(spec: RegressionSpec | undefined): SummaryOptions {
+  if (!spec) return {};
+  return { alpha: spec.alpha, minEffectPct: spec.minChangePct, minEffectPctByMetric: spec.metrics };
 }
 
 export function regressionSummary(
@@ -79,7 +89,11 @@ export function regressionSummary(
           compareToBaseline(
             ok.map((s) => s[name]),
             runs.map((run) => run[name]),
-            { direction: METRICS[name].direction, ...options },
+            {
+              direction: METRICS[name].direction,
+              alpha: options.alpha,
+              minEffectPct: options.minEffectPctByMetric?.[name] ?? options.minEffectPct,
+            },
           ),
         ]),
       ) as Record<MetricName, Comparison>;

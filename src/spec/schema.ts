@@ -162,6 +162,24 @@ export const timeoutsSchema = z
   })
   .strict();
 
+const changePct = z.number().min(0).max(1000);
+
+/** How sure and how large a change must be before a nightly check calls it a regression. */
+export const regressionSchema = z
+  .object({
+    /** Two-sided significance level, across every metric of every row (Holm-corrected). */
+    alpha: z.number().gt(0).lt(1).default(0.05),
+    /** Smallest change worth flagging, in % of the baseline mean, for every metric… */
+    minChangePct: changePct.default(5),
+    /** …unless set here per metric (the names of `src/regression`'s metrics). */
+    metrics: z
+      .object({ tokensPerSec: changePct, latencySec: changePct, ttftSec: changePct })
+      .partial()
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 export const experimentSchema = z
   .object({
     id: z
@@ -200,6 +218,7 @@ export const sweepSpecSchema = z
     datasets: z.record(z.string().regex(EXPERIMENT_ID), datasetSchema),
     workload: workloadSchema.default(workloadSchema.parse({})),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+    regression: regressionSchema.default(regressionSchema.parse({})),
     experiments: z.array(experimentSchema).default([]),
     matrix: matrixSchema.optional(),
   })
@@ -211,6 +230,7 @@ export type ServerSpec = SweepSpec['server'];
 export type DatasetSpec = SweepSpec['datasets'][string];
 export type WorkloadSpec = SweepSpec['workload'];
 export type LoadTimeoutSpec = SweepSpec['timeouts']['load'];
+export type RegressionSpec = SweepSpec['regression'];
 export type ExperimentSpec = SweepSpec['experiments'][number];
 export type FlagValue = z.infer<typeof flagValueSchema>;
 export type Flags = Record<string, FlagValue>;

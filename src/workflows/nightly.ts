@@ -46,7 +46,11 @@ export async function nightlyWorkflow(input: NightlyInput): Promise<NightlyResul
     ...sweepWorkflowLabels(sweepId, spec, 'nightly'),
   });
 
-  const summary = await checkRegressions({ result, baseline: input.baseline });
+  const summary = await checkRegressions({
+    result,
+    baseline: input.baseline,
+    thresholds: input.spec.regression,
+  });
   const c = summary.counts;
   const verdict = c.regression > 0 ? 'regression' : c.failed > 0 ? 'failed' : 'ok';
   wf.upsertSearchAttributes([{ key: SA_STATUS, value: verdict }]);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mergeSweepLists, regressionExitCode } from '../../src/cli/ops';
-import { applyOverrides, parseDurationSec } from '../../src/cli/overrides';
+import { applyOverrides, applyRegressionOverrides, parseDurationSec } from '../../src/cli/overrides';
 import { renderStatusTable } from '../../src/cli/watch';
 import type { SweepStatus } from '../../src/client';
 import { planSweep } from '../../src/plan/plan';
@@ -232,5 +232,24 @@ describe('vsweep list', () => {
         ['b', 'temporal', 'RUNNING'],
       ],
     );
+  });
+});
+
+describe('vsweep regressions thresholds', () => {
+  it("start from the sweep's spec (or the defaults) and take --min-change and --alpha over it", () => {
+    assert.deepEqual(applyRegressionOverrides(undefined, {}), { alpha: 0.05, minChangePct: 5, metrics: {} });
+    const own = { alpha: 0.01, minChangePct: 8, metrics: { ttftSec: 20 } };
+    assert.deepEqual(applyRegressionOverrides(own, {}), own);
+    assert.deepEqual(applyRegressionOverrides(own, { minChange: '3, tokensPerSec=2', alpha: '0.1' }), {
+      alpha: 0.1,
+      minChangePct: 3,
+      metrics: { ttftSec: 20, tokensPerSec: 2 },
+    });
+    assert.throws(
+      () => applyRegressionOverrides(own, { minChange: 'tps=3' }),
+      /--min-change: "tps" is not a metric; use one of tokensPerSec, latencySec, ttftSec/,
+    );
+    assert.throws(() => applyRegressionOverrides(own, { minChange: 'five' }), /"five" is not a percentage/);
+    assert.throws(() => applyRegressionOverrides(own, { alpha: '5' }), /--alpha must be between 0 and 1/);
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { baselinesFromStore, regressionSummary, slackPayload } from '../../src/regression';
-import { holmCorrect } from '../../src/regression/summary';
+import { holmCorrect, summaryOptionsOf } from '../../src/regression/summary';
+import { regressionSchema } from '../../src/spec/schema';
 import { openStore, type ResultsStore } from '../../src/store';
 import { sweepResult } from '../helpers/sweep-result';
 
@@ -36,6 +37,29 @@ describe('regression summary', () => {
     const b8k = summary.rows.find((r) => r.experimentId === '2B' && r.dataset === '8k')!;
     assert.equal(b8k.verdict, 'failed');
     assert.match(b8k.reason!, /not ready/);
+  });
+
+  it("the spec's thresholds: a 20% drop passes under a 30% minimum, and a per-metric one wins", () => {
+    // As in the first test (2B failed, so 6 tests share Holm's alpha): TPS -20%, latency +25%.
+    const tonight = sweepResult({ sweepId: 'n6', tps: 8, startedAt: '2026-11-05T02:00:00Z', failB: true });
+    const baselines = baselinesFromStore(store, { lastN: 3, excludeSweepId: 'n6' });
+    const a8k = (options: Parameters<typeof regressionSummary>[2]) =>
+      regressionSummary(tonight, baselines, options).rows.find(
+        (r) => r.experimentId === '1A' && r.dataset === '8k',
+      )!;
+    const lenient = a8k(summaryOptionsOf(regressionSchema.parse({ minChangePct: 30 })));
+    assert.equal(lenient.verdict, 'no-change');
+    assert.equal(lenient.metrics!.tokensPerSec.verdict, 'no-change');
+    // TPS is watched closely; latency (26% worse) is left to the general 30%.
+    const tps = a8k(
+      summaryOptionsOf(regressionSchema.parse({ minChangePct: 30, metrics: { tokensPerSec: 3 } })),
+    );
+    assert.deepEqual(
+      [tps.verdict, tps.metrics!.tokensPerSec.verdict, tps.metrics!.latencySec.verdict],
+      ['regression', 'regression', 'no-change'],
+    );
+    // A sweep started before specs had the section: the defaults (5%, alpha 0.05).
+    assert.equal(a8k(summaryOptionsOf(undefined)).verdict, 'regression');
   });
 
   it('a first-ever sweep has insufficient data everywhere', () => {

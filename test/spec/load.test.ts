@@ -37,6 +37,19 @@ describe('sweep spec validation', () => {
     assert.match(err.message, /must be a string, number, boolean or null \(got a list\)/);
   });
 
+  it('regression thresholds: defaults, per metric, and an unknown metric named with its path', () => {
+    assert.deepEqual(exampleSpec('sim-glm46.yaml').regression, { alpha: 0.05, minChangePct: 5, metrics: {} });
+    const tuned = exampleSpec('sim-glm46.yaml', (raw) => {
+      raw.regression = { minChangePct: 8, metrics: { ttftSec: 20 } };
+    });
+    assert.deepEqual(tuned.regression, { alpha: 0.05, minChangePct: 8, metrics: { ttftSec: 20 } });
+    const err = invalid((raw) => {
+      raw.regression = { metrics: { tps: 3 } };
+    });
+    assert.equal(err.issues[0].path, 'regression.metrics');
+    assert.match(err.message, /tps/);
+  });
+
   it('rejects a missing dataset file with its path', () => {
     const err = invalid((raw) => {
       (raw.datasets as Record<string, { path: string }>)['64k'].path = 'datasets/missing.json';
