@@ -131,13 +131,15 @@ export async function getSweepStatus(client: Client, sweepId: string): Promise<S
         const [p, d] = await Promise.all([child.query<ConfigProgress>('progress'), child.describe()]);
         const pending = d.raw.pendingActivities?.[0];
         const details = pending?.heartbeatDetails?.payloads?.[0];
-        const activity = details
+        const decoded = details
           ? (client.options.loadedDataConverter.payloadConverter.fromPayload(details) as Record<
               string,
               unknown
             >)
           : undefined;
-        return { ...p, ...base, activity };
+        // The progress fields; a replay's measured records (its durable copy, up to 1 MB) are not status.
+        const { records: _records, ...activity } = decoded ?? {};
+        return { ...p, ...base, activity: decoded ? activity : undefined };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {
           return { ...base, stage: 'pending' as const, stageStartedAtMs: 0, samplesDone: 0, samplesTotal: 0 };

@@ -13,6 +13,7 @@ import { request } from 'undici';
 import type { DatasetRun, ReplayInput, SampleResult, WarmupInput } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { reachServer } from './reach';
+import { type ReplayHeartbeat, ReplayHeartbeats } from './replay-heartbeat';
 import { specTimeMetrics, specTimeScrape } from './replay-metrics';
 import { readRunFiles } from './run-files';
 import { checkServingJob } from './server';
@@ -65,7 +66,8 @@ export function replayActivities(deps: ActivityDeps) {
 
     /**
      * Replay a dataset `repeats` times in the spec's load mode. Every finished request is recorded at once
-     * (records file, and the heartbeat, which Temporal keeps): a retried attempt keeps finished runs and,
+     * (records file, and the heartbeat, which Temporal keeps up to a budget; see replay-heartbeat.ts): a
+     * retried attempt keeps finished runs and,
      * in sequential mode, the finished prefix of the current run; a request in flight when a worker died
      * was never recorded, so it is sent again and counted once. (With concurrency or a request rate an
      * interrupted run is measured again from its start: its load shape was broken.)
@@ -79,7 +81,8 @@ export function replayActivities(deps: ActivityDeps) {
       const attempt = input.attempt ? `.r${input.attempt}` : '';
       const recordsFile = join(dir, `${input.experimentId}.${input.dataset}${attempt}.jsonl`);
       const perRun = workload.numPrompts ?? samples.length;
-      const durable = (activityInfo().heartbeatDetails as ReplayHeartbeat | undefined)?.records ?? [];
+      const durable =
+        (activityInfo().heartbeatDetails as ReplayHeartbeat<StoredRecord> | undefined)?.records ?? [];
       const done = resumable(
         samples,
         perRun,
@@ -87,7 +90,10 @@ export function replayActivities(deps: ActivityDeps) {
         durable,
         readRecords(recordsFile),
       );
-      writeFileSync(recordsFile, done.map((r) => JSON.stringify(r) + '\n').join(''));
+      const lines = done.map((r) => JSON.stringify(r));
+      writeFileSync(recordsFile, lines.map((line) => line + '\n').join(''));
+      const beats = new ReplayHeartbeats<StoredRecord>(heartbeat, perRun * workload.repeats);
+      done.forEach((r, i) => beats.add(r, lines[i].length, r.run));
 
       const transport = deps.transportFor(input.cluster);
       let tunnel = await reachServer(input.cluster, transport, input.endpoint.host, input.endpoint.port);
@@ -149,16 +155,13 @@ export function replayActivities(deps: ActivityDeps) {
                 timeScale: input.timeScale,
                 ...record,
               };
-              appendFileSync(recordsFile, JSON.stringify(stored) + '\n');
+              const line = JSON.stringify(stored);
+              appendFileSync(recordsFile, line + '\n');
               done.push(stored);
-              heartbeat({
-                run,
-                samplesDone: done.length,
-                samplesTotal: perRun * workload.repeats,
-                records: done,
-              } satisfies ReplayHeartbeat);
+              beats.add(stored, line.length, run);
             },
           });
+          beats.flush();
           log.info({ run, requests: perRun }, 'run measured');
         }
       } finally {
@@ -243,13 +246,6 @@ interface StoredRecord extends RequestRecord {
   run: number;
   index: number;
   timeScale: number;
-}
-
-interface ReplayHeartbeat {
-  run: number;
-  samplesDone: number;
-  samplesTotal: number;
-  records: StoredRecord[];
 }
 
 /**
