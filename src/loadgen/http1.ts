@@ -256,6 +256,11 @@ class OriginPool {
     this.host = this.url.host;
   }
 
+  /** No connection and nothing waiting for one. */
+  get empty(): boolean {
+    return this.all.size === 0 && this.waiting.length === 0;
+  }
+
   dispatch(exchange: Exchange): void {
     const idle = this.idleConnections.pop();
     if (idle) idle.start(exchange);
@@ -286,7 +291,7 @@ class OriginPool {
     // A waiting request takes the freed slot.
     const next = this.all.size < this.options.connections ? this.waiting.shift() : undefined;
     if (next) this.open().start(next);
-    else if (this.all.size === 0 && this.waiting.length === 0) this.onEmpty();
+    else if (this.empty) this.onEmpty();
   }
 
   finished(exchange: Exchange): void {
@@ -335,7 +340,8 @@ export class StreamAgent {
   private readonly options: Required<StreamAgentOptions>;
   private readonly sender = new Sender();
   private sweeper: NodeJS.Timeout | undefined;
-  private closing: (() => void) | undefined;
+  /** Set by close(): resolved once every connection is gone. */
+  private closing: { done: Promise<void>; resolve: () => void } | undefined;
 
   constructor(options: StreamAgentOptions = {}) {
     this.options = {
@@ -388,17 +394,19 @@ export class StreamAgent {
       throw new TypeError(
         `unsupported protocol ${url.protocol} in ${origin}: the load generator speaks plain http:`,
       );
-    const pool = new OriginPool(url.origin, this.options, this.sender, () => {
-      this.pools.delete(origin);
-      if (this.pools.size === 0) {
-        clearInterval(this.sweeper);
-        this.sweeper = undefined;
-        this.closing?.();
-      }
-    });
+    // Pools stay (one per origin; a run has one or two), so a connection opened after the pool emptied,
+    // e.g. a resend, still belongs to the agent's sweep and close().
+    const pool = new OriginPool(url.origin, this.options, this.sender, () => this.closedIfEmpty());
     this.pools.set(origin, pool);
     this.sweeper ??= setInterval(() => this.sweep(), sweepIntervalMs(this.options)).unref();
     return pool;
+  }
+
+  private closedIfEmpty(): void {
+    if (!this.closing || [...this.pools.values()].some((pool) => !pool.empty)) return;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    this.closing.resolve();
   }
 
   private sweep(): void {
@@ -408,16 +416,17 @@ export class StreamAgent {
 
   /** Stops taking requests, closes idle connections now and busy ones when their response ends. */
   close(): Promise<void> {
-    if (this.pools.size === 0) {
-      this.closing ??= () => undefined;
-      return Promise.resolve();
+    if (!this.closing) {
+      let resolve = () => {};
+      const done = new Promise<void>((r) => (resolve = r));
+      this.closing = { done, resolve };
+      for (const pool of this.pools.values()) {
+        pool.closing = true;
+        pool.closeIdle();
+      }
+      this.closedIfEmpty();
     }
-    const done = new Promise<void>((resolve) => (this.closing = resolve));
-    for (const pool of [...this.pools.values()]) {
-      pool.closing = true;
-      pool.closeIdle();
-    }
-    return done;
+    return this.closing.done;
   }
 
   /** Fails every request in flight or waiting, and closes every connection. */

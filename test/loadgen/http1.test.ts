@@ -4,12 +4,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { StreamAgent, type StreamRequest } from '../../src/loadgen/http1';
+import { until } from '../helpers/wait';
 
 /** A server that speaks raw bytes: `respond` gets each request (head + body) and its socket. */
 interface RawServer {
   origin: string;
-  /** Connections accepted so far. */
+  /** Connections accepted so far, and closed so far. */
   connections: number;
+  closed: number;
   /** Requests seen, as text. */
   requests: string[];
 }
@@ -24,10 +26,11 @@ after(() => {
 async function rawServer(
   respond: (socket: net.Socket, request: string, index: number) => void,
 ): Promise<RawServer> {
-  const state: RawServer = { origin: '', connections: 0, requests: [] };
+  const state: RawServer = { origin: '', connections: 0, closed: 0, requests: [] };
   const server = net.createServer((socket) => {
     state.connections++;
     serverSockets.push(socket);
+    socket.on('close', () => state.closed++);
     socket.setNoDelay(true);
     let buffered = '';
     socket.on('data', (data) => {
@@ -210,7 +213,9 @@ test('a kept-alive connection the server drops as it is reused: sent again once,
   assert.deepEqual([again.body, again.error], ['ok', undefined]);
   assert.equal(server.requests.length, 3);
   assert.equal(server.connections, 2);
+  // The resend's connection belongs to the agent like any other: close() ends it.
   await agent.close();
+  await until('the server to see every connection closed', () => server.closed === 2 || undefined, 5000);
 
   // On a fresh connection the same failure is the request's: no resend.
   const fresh = await rawServer((socket) => socket.destroy());
@@ -278,6 +283,18 @@ test('a connection limit queues requests; every one is answered', async () => {
   assert.equal(peak, 2);
   await agent.close();
   assert.throws(() => agent.request({ origin: server.origin, path: '/' }, noHandler), /closed/);
+});
+
+test('close() waits for the response in flight, then ends every connection; twice is the same', async () => {
+  const server = await rawServer((socket) =>
+    setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 20),
+  );
+  const agent = new StreamAgent();
+  const inFlight = send(agent, { origin: server.origin });
+  while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await Promise.all([agent.close(), agent.close()]);
+  assert.deepEqual([(await inFlight).body, (await inFlight).error], ['ok', undefined]);
+  await until('the server to see the connection closed', () => server.closed === 1 || undefined, 5000);
 });
 
 test('a request still goes out while another response streams without pause', async () => {
