@@ -39,6 +39,26 @@ async function rawServer(
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** A 4-token completion from a server that writes `pieces` 5 ms apart (so they arrive as separate reads). */
+async function pacedCompletion(pieces: (string | Buffer)[]) {
+  const url = await rawServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const writeNext = (i: number) => {
+      if (i === pieces.length) return res.end();
+      res.write(pieces[i]);
+      setTimeout(() => writeNext(i + 1), 5);
+    };
+    writeNext(0);
+  });
+  return sendStreamingRequest({
+    baseUrl: url,
+    endpoint: 'completions',
+    model: 'm',
+    prompt: 'p',
+    maxTokens: 4,
+  });
+}
+
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
 
 test('completions against the sim: one chunk time per token, exact usage', async () => {
@@ -180,23 +200,7 @@ test('SSE split across network chunks, comments, CRLF and multi-event chunks', a
     'data: [DONE]\n\n',
     `data: ${chunk(' after done is ignored')}\n\n`,
   ];
-  const url = await rawServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    // Pace the writes so they reach the client as separate network chunks.
-    const writeNext = (i: number) => {
-      if (i === pieces.length) return res.end();
-      res.write(pieces[i]);
-      setTimeout(() => writeNext(i + 1), 5);
-    };
-    writeNext(0);
-  });
-  const record = await sendStreamingRequest({
-    baseUrl: url,
-    endpoint: 'completions',
-    model: 'm',
-    prompt: 'p',
-    maxTokens: 4,
-  });
+  const record = await pacedCompletion(pieces);
   assert.equal(record.ok, true, record.error);
   assert.equal(record.chunkTimesMs.length, 4);
   assert.equal(
@@ -223,22 +227,7 @@ test('multi-byte text split across network chunks, then whole one-event chunks (
     ),
     Buffer.from('data: [DONE]\n\n'),
   ];
-  const url = await rawServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const writeNext = (i: number) => {
-      if (i === pieces.length) return res.end();
-      res.write(pieces[i]);
-      setTimeout(() => writeNext(i + 1), 5);
-    };
-    writeNext(0);
-  });
-  const record = await sendStreamingRequest({
-    baseUrl: url,
-    endpoint: 'completions',
-    model: 'm',
-    prompt: 'p',
-    maxTokens: 4,
-  });
+  const record = await pacedCompletion(pieces);
   assert.equal(record.ok, true, record.error);
   assert.equal(record.chunkTimesMs.length, 4);
   for (let i = 1; i < 4; i++) assert.ok(record.chunkTimesMs[i] > record.chunkTimesMs[i - 1]);
