@@ -17,6 +17,7 @@ import { compareSweeps } from '../report/compare';
 import { samplesCsv, summaryCsv } from '../report/csv';
 import { renderHtml } from '../report/html';
 import { renderMarkdown } from '../report/markdown';
+import { vllmBenchJsonLines } from '../report/vllm-json';
 import type { ResumeSelection } from '../workflows/resume';
 import type { SweepResult } from '../workflows/types';
 import { applyOverrides, applyRegressionOverrides } from './overrides';
@@ -162,7 +163,12 @@ export function registerOpsCommands(program: Command, globals: () => Globals): v
     .command('report <sweep>')
     .description("print a finished sweep's report (from Temporal, or the results store past retention)")
     .addOption(
-      new Option('--format <format>', 'output format').choices(['md', 'html', 'csv', 'json']).default('md'),
+      new Option(
+        '--format <format>',
+        'output format (vllm-json: JSON lines with `vllm bench serve --save-result` keys, one per row and repeat)',
+      )
+        .choices(['md', 'html', 'csv', 'json', 'vllm-json'])
+        .default('md'),
     )
     .option('--samples', 'csv: one line per request instead of one per experiment and dataset')
     .option('--out <file>', 'write to a file instead of stdout')
@@ -257,6 +263,8 @@ export function renderReport(result: SweepResult, format: string, samples = fals
   switch (format) {
     case 'json':
       return JSON.stringify(result, null, 2) + '\n';
+    case 'vllm-json':
+      return vllmBenchJsonLines(result);
     case 'csv':
       return samples ? samplesCsv(result) : summaryCsv(result);
     case 'html':

@@ -103,6 +103,7 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
     ),
     startedAt,
     finishedAt: new Date().toISOString(),
+    workload: spec.workload,
     configs,
   };
   // Results outlive Temporal's retention: the worker's store keeps them. A store that cannot be

@@ -118,6 +118,8 @@ export interface SweepResult {
   descriptions: Record<string, string>;
   startedAt: string;
   finishedAt: string;
+  /** The spec's workload (load mode, endpoint), for exports that state it; absent in older results. */
+  workload?: WorkloadSpec;
   configs: ConfigResult[];
 }
 

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { specTimeMetrics, specTimeScrape } from '../../src/activities/replay-metrics';
-import type { RequestRecord } from '../../src/loadgen/stream-client';
 import { metricsTable, serverMetricsLine } from '../../src/report/metrics-md';
+import { okRecord } from '../helpers/records';
 
-const record = (startMs: number, chunks: number[]): RequestRecord => ({
-  startedAtEpochMs: startMs,
-  chunkTimesMs: chunks,
-  promptTokens: 100,
-  completionTokens: chunks.length,
-  httpStatus: 200,
-  ok: true,
-});
+const record = okRecord;
 
 describe('metrics in the report', () => {
   it('scales a sped-up run back to spec time before computing', () => {
