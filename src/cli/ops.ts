@@ -22,7 +22,7 @@ import type { ResumeSelection } from '../workflows/resume';
 import type { SweepResult } from '../workflows/types';
 import { applyOverrides, applyRegressionOverrides } from './overrides';
 import { formatConfigLine } from './progress';
-import { loadSweepResult, storeFile, withStore } from './stored';
+import { loadSweepResult, loadSweepResults, storeFile, withStore } from './stored';
 import { watchSweep } from './watch';
 
 export type Globals = { address: string; namespace: string; taskQueue: string };
@@ -173,7 +173,7 @@ export function registerOpsCommands(program: Command, globals: () => Globals): v
     .option('--samples', 'csv: one line per request instead of one per experiment and dataset')
     .option('--out <file>', 'write to a file instead of stdout')
     .action(async (sweepId: string, opts: { format: string; samples?: boolean; out?: string }) => {
-      const result = await loadSweepResult(await client(), sweepId);
+      const [result] = await loadSweepResults(client, globals().address, [sweepId]);
       output(renderReport(result, opts.format, !!opts.samples), opts.out);
     });
 
@@ -182,8 +182,7 @@ export function registerOpsCommands(program: Command, globals: () => Globals): v
     .description('two sweeps side by side: every experiment and dataset with the change from A to B')
     .option('--out <file>', 'write to a file instead of stdout')
     .action(async (a: string, b: string, opts: { out?: string }) => {
-      const c = await client();
-      const [ra, rb] = await Promise.all([loadSweepResult(c, a), loadSweepResult(c, b)]);
+      const [ra, rb] = await loadSweepResults(client, globals().address, [a, b]);
       output(compareSweeps(ra, rb) + '\n', opts.out);
     });
 

@@ -102,3 +102,33 @@ export async function loadSweepResult(client: Client, sweepId: string): Promise<
     return stored;
   }
 }
+
+/**
+ * For commands that only read results (report, compare): Temporal when it answers, else the results
+ * store, said on stderr, so a report does not need the server running.
+ */
+export async function loadSweepResults(
+  connect: () => Promise<Client>,
+  address: string,
+  sweepIds: string[],
+): Promise<SweepResult[]> {
+  let client: Client;
+  try {
+    client = await connect();
+  } catch (err) {
+    const results = sweepIds.map((sweepId) => {
+      const stored = withStore((store) => store && sweepResultFromStore(store, sweepId));
+      if (!stored) {
+        throw new Error(
+          `${sweepId}: Temporal at ${address} does not answer (${(err as Error).message}) and the results store (${storeFile()}) has no record of it; start the server (vsweep server) or check --address`,
+        );
+      }
+      return stored;
+    });
+    process.stderr.write(
+      `Temporal at ${address} does not answer: read from the results store (${storeFile()})\n`,
+    );
+    return results;
+  }
+  return Promise.all(sweepIds.map((sweepId) => loadSweepResult(client, sweepId)));
+}

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sweepResultFromStore } from '../../src/cli/stored';
+import { loadSweepResults, sweepResultFromStore } from '../../src/cli/stored';
 import { openStore } from '../../src/store';
 import { loadTimeout, sweepResult } from '../helpers/sweep-result';
 
@@ -33,6 +33,29 @@ test('a sweep read back from the store is the one recorded; an old record is reb
       original.configs.flatMap((c) => c.rows.map((r) => [r.experimentId, r.dataset, r.outcome])),
     );
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('report and compare read the store when Temporal does not answer, and say what to do when it has nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vsweep-home-'));
+  const home = process.env.VSWEEP_HOME;
+  process.env.VSWEEP_HOME = dir;
+  try {
+    const store = openStore(join(dir, 'results.db'));
+    const recorded = sweepResult({ sweepId: 'kept-1', tps: 9, startedAt: '2026-11-05T02:00:00Z' });
+    store.recordSweep(recorded);
+    store.close();
+    const down = () => Promise.reject(new Error('Failed to connect before the deadline'));
+    const [back] = await loadSweepResults(down, '127.0.0.1:7233', ['kept-1']);
+    assert.deepEqual(back, JSON.parse(JSON.stringify(recorded)));
+    await assert.rejects(
+      loadSweepResults(down, '127.0.0.1:7233', ['kept-1', 'gone-2']),
+      /gone-2: Temporal at 127\.0\.0\.1:7233 does not answer \(Failed to connect before the deadline\) and the results store .* has no record of it; start the server/,
+    );
+  } finally {
+    if (home === undefined) delete process.env.VSWEEP_HOME;
+    else process.env.VSWEEP_HOME = home;
     rmSync(dir, { recursive: true, force: true });
   }
 });
