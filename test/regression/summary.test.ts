@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { baselinesFromStore, regressionSummary, slackPayload } from '../../src/regression';
-import { holmCorrect, summaryOptionsOf } from '../../src/regression/summary';
+import { holmCorrect, METRICS, summaryOptionsOf } from '../../src/regression/summary';
 import { regressionSchema } from '../../src/spec/schema';
 import { openStore, type ResultsStore } from '../../src/store';
 import { sweepResult } from '../helpers/sweep-result';
@@ -60,6 +60,13 @@ describe('regression summary', () => {
     );
     // A sweep started before specs had the section: the defaults (5%, alpha 0.05).
     assert.equal(a8k(summaryOptionsOf(undefined)).verdict, 'regression');
+  });
+
+  it("the spec's per-metric thresholds name exactly the metrics judged", () => {
+    assert.deepEqual(
+      Object.keys(regressionSchema.shape.metrics.unwrap().shape).sort(),
+      Object.keys(METRICS).sort(),
+    );
   });
 
   it('a first-ever sweep has insufficient data everywhere', () => {
