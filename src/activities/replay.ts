@@ -67,9 +67,8 @@ export function replayActivities(deps: ActivityDeps) {
     /**
      * Replay a dataset `repeats` times in the spec's load mode. Every finished request is recorded at once
      * (records file, and the heartbeat, which Temporal keeps up to a budget; see replay-heartbeat.ts): a
-     * retried attempt keeps finished runs and,
-     * in sequential mode, the finished prefix of the current run; a request in flight when a worker died
-     * was never recorded, so it is sent again and counted once. (With concurrency or a request rate an
+     * retried attempt keeps finished runs and, in sequential mode, the finished prefix of the current run;
+     * a request in flight when a worker died was never recorded, so it is sent again and counted once. (With concurrency or a request rate an
      * interrupted run is measured again from its start: its load shape was broken.)
      */
     async replayDataset(input: ReplayInput): Promise<DatasetRun> {

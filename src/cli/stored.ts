@@ -93,14 +93,16 @@ export async function loadSweepResult(client: Client, sweepId: string): Promise<
     return await getSweepResult(client, sweepId);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    const stored = withStore((store) => store && sweepResultFromStore(store, sweepId));
-    if (!stored) {
-      throw new Error(
-        `${sweepId}: Temporal does not know this sweep and the results store (${storeFile()}) has no record of it`,
-      );
-    }
-    return stored;
+    return storedOrThrow(sweepId, 'Temporal does not know this sweep');
   }
+}
+
+/** The sweep from the results store; an error saying why Temporal could not help, and that the store cannot. */
+function storedOrThrow(sweepId: string, why: string, fix = ''): SweepResult {
+  const stored = withStore((store) => store && sweepResultFromStore(store, sweepId));
+  if (!stored)
+    throw new Error(`${sweepId}: ${why} and the results store (${storeFile()}) has no record of it${fix}`);
+  return stored;
 }
 
 /**
@@ -116,15 +118,9 @@ export async function loadSweepResults(
   try {
     client = await connect();
   } catch (err) {
-    const results = sweepIds.map((sweepId) => {
-      const stored = withStore((store) => store && sweepResultFromStore(store, sweepId));
-      if (!stored) {
-        throw new Error(
-          `${sweepId}: Temporal at ${address} does not answer (${(err as Error).message}) and the results store (${storeFile()}) has no record of it; start the server (vsweep server) or check --address`,
-        );
-      }
-      return stored;
-    });
+    const why = `Temporal at ${address} does not answer (${(err as Error).message})`;
+    const fix = '; start the server (vsweep server) or check --address';
+    const results = sweepIds.map((sweepId) => storedOrThrow(sweepId, why, fix));
     process.stderr.write(
       `Temporal at ${address} does not answer: read from the results store (${storeFile()})\n`,
     );

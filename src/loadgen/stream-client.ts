@@ -41,7 +41,7 @@ export interface RequestRecord {
   startedAtEpochMs: number;
   /**
    * Arrival of each data chunk with non-empty `choices`, ms since send (when the event loop woke up to
-   * the read that brought it; see `readStamp` in ./http1).
+   * the read that brought it; see `readStamp` in ./reads-first).
    */
   chunkTimesMs: number[];
   /** From the final usage chunk; 0 when the server sent none. */
